@@ -1,0 +1,62 @@
+"""SpecQL: versioned resources from msgspec Structs, served as GraphQL."""
+
+from app.config import Settings
+from app.errors import (
+    BadRequestError,
+    ConfigurationError,
+    ConflictError,
+    FieldProblem,
+    ForbiddenError,
+    LimitExceededError,
+    NotFoundError,
+    ReferencedError,
+    ResourceDeletedError,
+    RevisionConflictError,
+    SpecQLError,
+    StorageError,
+    UnauthenticatedError,
+    UniqueViolationError,
+    ValidationFailedError,
+)
+from app.records import Page, Referrer, Resource, ResourceMeta, RevisionInfo, WriteResult
+from app.registry import Registry
+from app.resources.events import Event
+from app.resources.manager import ResourceManager
+from app.search.query import F, SortKey
+from app.types import Binary, Ref, Unique
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "BadRequestError",
+    "Binary",
+    "ConfigurationError",
+    "ConflictError",
+    "Event",
+    "F",
+    "FieldProblem",
+    "ForbiddenError",
+    "LimitExceededError",
+    "NotFoundError",
+    "Page",
+    "Ref",
+    "ReferencedError",
+    "Referrer",
+    "Registry",
+    "Resource",
+    "ResourceDeletedError",
+    "ResourceManager",
+    "ResourceMeta",
+    "RevisionConflictError",
+    "RevisionInfo",
+    "Settings",
+    "SortKey",
+    "SpecQLError",
+    "StorageError",
+    "UnauthenticatedError",
+    "Unique",
+    "UniqueViolationError",
+    "ValidationFailedError",
+    "WriteResult",
+    "__version__",
+]

@@ -1,0 +1,1 @@
+"""The manager layer: specs, validation, revisions, refs, events."""

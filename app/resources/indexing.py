@@ -1,0 +1,166 @@
+"""Index values: from a model instance to column values, and back.
+
+Values are stored in a form every dialect sorts and compares the same way:
+datetimes as integer microseconds (UTC), dates as ISO text, UUIDs as text,
+enums by value, Decimals as floats.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import enum
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import msgspec
+
+from app.errors import BadRequestError
+from app.records import from_micros, to_micros
+from app.resources.spec import IndexedField, ResourceSpec, ScalarKind
+
+_MISSING = object()
+
+
+def _datetime_to_db(v: Any) -> int:
+    if isinstance(v, str):
+        v = msgspec.convert(v, dt.datetime)
+    if not isinstance(v, dt.datetime):
+        raise TypeError
+    return to_micros(v)
+
+
+def _date_to_db(v: Any) -> str:
+    if isinstance(v, dt.datetime) or not isinstance(v, (dt.date, str)):
+        raise TypeError
+    return v.isoformat() if isinstance(v, dt.date) else dt.date.fromisoformat(v).isoformat()
+
+
+def _float_to_db(v: Any) -> float:
+    if isinstance(v, bool) or not isinstance(v, (int, float, decimal.Decimal, str)):
+        raise TypeError
+    return float(v)
+
+
+def _int_to_db(v: Any) -> int:
+    if isinstance(v, bool) or not isinstance(v, int):
+        raise TypeError
+    return v
+
+
+def _str_to_db(v: Any) -> str:
+    if isinstance(v, enum.Enum):
+        v = v.value
+    if not isinstance(v, str):
+        raise TypeError
+    return v
+
+
+def _bool_to_db(v: Any) -> bool:
+    if not isinstance(v, bool):
+        raise TypeError
+    return v
+
+
+def _uuid_to_db(v: Any) -> str:
+    return str(v if isinstance(v, uuid.UUID) else uuid.UUID(str(v)))
+
+
+_TO_DB: dict[ScalarKind, Callable[[Any], Any]] = {
+    "str": _str_to_db,
+    "int": _int_to_db,
+    "float": _float_to_db,
+    "bool": _bool_to_db,
+    "datetime": _datetime_to_db,
+    "date": _date_to_db,
+    "uuid": _uuid_to_db,
+    "decimal": _float_to_db,
+}
+
+_FROM_DB: dict[ScalarKind, Callable[[Any], Any]] = {
+    "str": lambda v: v,
+    "int": lambda v: v,
+    "float": lambda v: v,
+    "bool": bool,
+    "datetime": from_micros,
+    "date": dt.date.fromisoformat,
+    "uuid": uuid.UUID,
+    "decimal": lambda v: decimal.Decimal(str(v)),
+}
+
+
+def to_db(field: IndexedField, value: Any) -> Any:
+    """A filter or stored value in column form; BadRequestError on a wrong type."""
+    if value is None:
+        return None
+    if field.enum_type is not None and isinstance(value, field.enum_type):
+        value = value.value
+    try:
+        return _TO_DB[field.kind](value)
+    except (TypeError, ValueError, msgspec.ValidationError):
+        raise BadRequestError(
+            f"{field.path!r} holds {field.kind} values; {value!r} is not one",
+            field=field.path,
+        ) from None
+
+
+def from_db(field: IndexedField) -> Callable[[Any], Any]:
+    """Converter from column form back to the Python value."""
+    convert = _FROM_DB[field.kind]
+    if field.enum_type is not None:
+        enum_type = field.enum_type
+        return lambda v: None if v is None else enum_type(v)
+    return lambda v: None if v is None else convert(v)
+
+
+def _values_at(obj: Any, segments: tuple[str, ...]) -> list[Any]:
+    """Every value at a path, flattening lists and skipping missing branches."""
+    current = [obj]
+    for seg in segments:
+        nxt: list[Any] = []
+        for item in current:
+            if item is None:
+                continue
+            value = getattr(item, seg, _MISSING)
+            if value is _MISSING:
+                continue
+            if isinstance(value, (list, set, frozenset, tuple)):
+                nxt.extend(value)
+            else:
+                nxt.append(value)
+        current = nxt
+    return current
+
+
+def make_extractor(
+    spec: ResourceSpec,
+) -> Callable[[Any], tuple[dict[str, Any], dict[str, list[Any]]]]:
+    """Build ``obj -> (single column values, list column values)`` once per spec."""
+    singles = [
+        (f.column, tuple(f.path.split(".")), f) for f in spec.indexed.values() if not f.multi
+    ]
+    lists = [(f.column, tuple(f.path.split(".")), f) for f in spec.indexed.values() if f.multi]
+    simple = all(len(seg) == 1 and f.kind in ("str", "int", "float") for _, seg, f in singles)
+
+    def extract(obj: Any) -> tuple[dict[str, Any], dict[str, list[Any]]]:
+        values: dict[str, Any]
+        if simple:
+            values = {col: _plain(getattr(obj, seg[0])) for col, seg, _ in singles}
+        else:
+            values = {}
+            for col, seg, f in singles:
+                found = _values_at(obj, seg)
+                values[col] = to_db(f, found[0]) if found else None
+        list_values: dict[str, list[Any]] = {}
+        for col, seg, f in lists:
+            seen = dict.fromkeys(to_db(f, v) for v in _values_at(obj, seg))
+            seen.pop(None, None)
+            list_values[col] = list(seen)
+        return values, list_values
+
+    return extract
+
+
+def _plain(value: Any) -> Any:
+    return value.value if isinstance(value, enum.Enum) else value

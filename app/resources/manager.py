@@ -1,0 +1,790 @@
+"""ResourceManager: the only way to touch data.
+
+Every write follows one order: validate and encode the new data (nothing is
+written if that fails), run before-hooks, write immutable payloads, then
+commit the meta change in one transaction whose checks (current revision,
+uniqueness, references) run inside it. A crash at any point therefore leaves
+no meta pointing at a missing payload, and concurrent writers are serialized
+on the current-revision pointer: no update is lost.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+import jsonpatch
+import jsonpointer
+import msgspec
+
+from app.config import Settings
+from app.errors import (
+    BadRequestError,
+    ConflictError,
+    FieldProblem,
+    LimitExceededError,
+    NotFoundError,
+    ReferencedError,
+    ResourceDeletedError,
+    RevisionConflictError,
+    ValidationFailedError,
+)
+from app.records import (
+    Page,
+    Referrer,
+    Resource,
+    ResourceMeta,
+    RevisionInfo,
+    WriteResult,
+)
+from app.resources.codec import ModelCodec, data_hash
+from app.resources.context import OperationScope, acting
+from app.resources.events import Event, Hooks
+from app.resources.indexing import make_extractor
+from app.resources.refs import ref_checks, to_plain, without_ref
+from app.resources.spec import ResourceSpec
+from app.search.compile import compile_count, compile_search, encode_cursor
+from app.search.query import Filter, SearchQuery, SortKey, parse_where
+from app.storage.base import (
+    AppendRevision,
+    CompiledSearch,
+    InsertResource,
+    MarkDeleted,
+    MetaReader,
+    NewRevision,
+    PurgeResource,
+    ReplaceDraft,
+    RevisionKey,
+    SetStatus,
+    StoredResource,
+    SwitchRevision,
+)
+from app.storage.cache import CachedRevisionStore
+from app.storage.profiles import Stores
+from app.types import Binary, RevisionStatus, new_id
+
+_RETRIES = 20
+
+
+class _Model:
+    """Everything the manager precomputes for one registered model."""
+
+    def __init__(self, spec: ResourceSpec, settings: Settings) -> None:
+        self.spec = spec
+        self.codec = ModelCodec(spec.name, spec.model, settings.payload_format)
+        self.extract = make_extractor(spec)
+
+
+class ResourceManager:
+    """Creates, reads, searches and changes resources of registered models.
+
+    Obtain one with ``await registry.open(...)``; close it with ``await
+    manager.close()`` or use it as ``async with``. Model arguments are
+    registry names (``"post"``) or the registered Struct classes.
+    """
+
+    def __init__(self, specs: Mapping[str, ResourceSpec], stores: Stores, settings: Settings,
+                 hooks: Hooks) -> None:
+        self.settings = settings
+        self.stores = stores
+        self.hooks = hooks
+        self._models = {name: _Model(spec, settings) for name, spec in specs.items()}
+        self._by_class = {spec.model: name for name, spec in specs.items()}
+        self._inline = stores.meta.capabilities.inline_payloads
+        self._dialect = getattr(stores.meta, "dialect_name", "sqlite")
+
+    async def __aenter__(self) -> ResourceManager:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        await self.stores.close()
+
+    # -- context -----------------------------------------------------------
+    def using(self, *, user: str | None = None, now: dt.datetime | None = None) -> OperationScope:
+        """Act as ``user`` (and at ``now``) for writes inside ``with``/``async with``."""
+        return OperationScope(user, now)
+
+    def _acting(self, user: str | None, now: dt.datetime | None) -> tuple[str, int]:
+        return acting(user, now, default_user=self.settings.default_user,
+                      strict=self.settings.strict_context)
+
+    def _model(self, model: str | type) -> _Model:
+        name = self._by_class.get(model, model) if isinstance(model, type) else model
+        found = self._models.get(name) if isinstance(name, str) else None
+        if found is None:
+            known = ", ".join(sorted(self._models)) or "none"
+            raise NotFoundError(f"unknown model {model!r}; registered models: {known}",
+                                model=str(model))
+        return found
+
+    @property
+    def specs(self) -> dict[str, ResourceSpec]:
+        return {name: m.spec for name, m in self._models.items()}
+
+    # -- reads -------------------------------------------------------------
+    async def get(
+        self, model: str | type, resource_id: str, *, revision_id: str | None = None,
+        include_deleted: bool = False,
+    ) -> Resource[Any]:
+        """The current data of a resource, or the data at ``revision_id``.
+
+        Raises:
+            NotFoundError: no such resource (or it is deleted and
+                ``include_deleted`` is false), or the revision is not one of
+                this resource's.
+        """
+        m = self._model(model)
+        if revision_id is None:
+            stored = (await self.stores.meta.load(m.spec.name, [resource_id],
+                                                  with_payload=self._inline))[0]
+            self._require(m, resource_id, stored, include_deleted)
+            assert stored is not None
+            return (await self._with_data(m, [stored]))[0]
+        meta = await self.get_meta(model, resource_id, include_deleted=include_deleted)
+        found = await self.stores.meta.revision(m.spec.name, resource_id, revision_id,
+                                                with_payload=self._inline)
+        if found is None:
+            raise self._no_revision(m, resource_id, revision_id)
+        payload = found.payload
+        if payload is None:
+            key = RevisionKey(m.spec.name, revision_id, found.info.data_hash)
+            payload = (await self.stores.revisions.get_many([key]))[0]
+        return Resource(meta, self._decode(m, payload, revision_id), revision_id)
+
+    async def get_many(
+        self, model: str | type, resource_ids: Sequence[str], *, include_deleted: bool = False
+    ) -> list[Resource[Any] | None]:
+        """Current data of many resources in one store round trip, None where
+        a resource is missing (or deleted)."""
+        m = self._model(model)
+        stored = await self.stores.meta.load(m.spec.name, list(resource_ids),
+                                             with_payload=self._inline)
+        live = [s for s in stored if s is not None and (include_deleted or not s.meta.is_deleted)]
+        loaded = {r.meta.resource_id: r for r in await self._with_data(m, live)}
+        return [loaded.get(i) for i in resource_ids]
+
+    async def get_meta(
+        self, model: str | type, resource_id: str, *, include_deleted: bool = True
+    ) -> ResourceMeta:
+        m = self._model(model)
+        stored = (await self.stores.meta.load(m.spec.name, [resource_id]))[0]
+        self._require(m, resource_id, stored, include_deleted)
+        assert stored is not None
+        return stored.meta
+
+    async def exists(
+        self, model: str | type, resource_id: str, *, include_deleted: bool = False
+    ) -> bool:
+        m = self._model(model)
+        stored = (await self.stores.meta.load(m.spec.name, [resource_id]))[0]
+        return stored is not None and (include_deleted or not stored.meta.is_deleted)
+
+    async def history(
+        self, model: str | type, resource_id: str, *, limit: int = 20, after: str | None = None
+    ) -> Page[RevisionInfo]:
+        """Revisions of a resource, newest first, a page at a time."""
+        m = self._model(model)
+        self._check_limit(limit)
+        before: int | None = None
+        if after is not None:
+            if not after.isdigit():
+                raise BadRequestError(f"history cursor {after!r} is not one this API issued")
+            before = int(after)
+        await self.get_meta(model, resource_id)
+        rows = await self.stores.meta.revisions(m.spec.name, resource_id, limit=limit + 1,
+                                                before_number=before)
+        more = len(rows) > limit
+        rows = rows[:limit]
+        return Page(rows, str(rows[-1].number) if more and rows else None)
+
+    async def get_revision_info(
+        self, model: str | type, resource_id: str, revision_id: str
+    ) -> RevisionInfo:
+        m = self._model(model)
+        found = await self.stores.meta.revision(m.spec.name, resource_id, revision_id)
+        if found is None:
+            await self.get_meta(model, resource_id)
+            raise self._no_revision(m, resource_id, revision_id)
+        return found.info
+
+    async def search(
+        self,
+        model: str | type,
+        where: Filter | Mapping[str, Any] | None = None,
+        *,
+        sort: Iterable[str | SortKey] = (),
+        limit: int = 20,
+        offset: int = 0,
+        after: str | None = None,
+        before: str | None = None,
+        include_deleted: bool = False,
+        with_data: bool = True,
+    ) -> Page[Any]:
+        """Resources matching ``where`` in ``sort`` order, one page.
+
+        The filter and sort run as SQL on the model's index table; paths must
+        be indexed (or meta paths: ``id``, ``meta.created_at``, ...). Page by
+        ``offset`` or by the cursors of the previous page (``after`` the
+        ``next_cursor``, ``before`` the ``prev_cursor``). Items are Resources,
+        or ResourceMetas when ``with_data`` is false.
+
+        Raises:
+            BadRequestError: unknown or unindexed path, operator that does not
+                fit the field, value of the wrong type, or a foreign cursor.
+            LimitExceededError: ``limit`` over ``max_page_size``.
+        """
+        m = self._model(model)
+        self._check_limit(limit)
+        if offset < 0:
+            raise BadRequestError("offset must not be negative")
+        query = SearchQuery(
+            where=parse_where(where),
+            sort=tuple(SortKey.parse(s) for s in ([sort] if isinstance(sort, str) else sort)),
+            limit=limit, offset=offset, after=after, before=before,
+            include_deleted=include_deleted,
+        )
+        fetch_payload = with_data and self._inline
+        compiled = compile_search(m.spec, query, with_payload=fetch_payload, dialect=self._dialect)
+        rows = await self.stores.meta.search(
+            CompiledSearch(m.spec.name, compiled.statement, compiled.cursor_positions),
+            with_payload=fetch_payload,
+        )
+        more = len(rows) > limit
+        rows = rows[:limit]
+        if compiled.reverse:
+            rows.reverse()
+        first = rows[0].cursor if rows else None
+        last = rows[-1].cursor if rows else None
+        forward_more = more if not compiled.reverse else before is not None
+        backward_more = (after is not None or offset > 0) if not compiled.reverse else more
+        items: list[Any] = (await self._with_data(m, rows)) if with_data else [r.meta for r in rows]
+        return Page(
+            items,
+            next_cursor=encode_cursor(compiled.fingerprint, last) if forward_more and last
+            is not None else None,
+            prev_cursor=encode_cursor(compiled.fingerprint, first) if backward_more and first
+            is not None else None,
+        )
+
+    async def count(
+        self, model: str | type, where: Filter | Mapping[str, Any] | None = None, *,
+        include_deleted: bool = False,
+    ) -> int:
+        m = self._model(model)
+        query = SearchQuery(where=parse_where(where), include_deleted=include_deleted)
+        statement = compile_count(m.spec, query, dialect=self._dialect)
+        return await self.stores.meta.count(CompiledSearch(m.spec.name, statement))
+
+    async def referrers(
+        self, model: str | type, resource_id: str, *, include_deleted: bool = False
+    ) -> list[Referrer]:
+        """Resources whose ref fields point at this one, found through the index."""
+        m = self._model(model)
+        return await self.stores.meta.referrers(m.spec.name, [resource_id],
+                                                live_only=not include_deleted)
+
+    # -- writes ------------------------------------------------------------
+    async def create(
+        self, model: str | type, data: Any, *, resource_id: str | None = None,
+        status: RevisionStatus = "stable", user: str | None = None,
+        now: dt.datetime | None = None,
+    ) -> WriteResult[Any]:
+        """Validate and store a new resource; its first revision is ``status``.
+
+        Raises:
+            ValidationFailedError: every problem of the data, with paths.
+            UniqueViolationError: a Unique value is taken.
+            ConflictError: ``resource_id`` is taken.
+            LimitExceededError: the encoded data is over ``max_payload_bytes``.
+        """
+        return (await self.create_many(model, [data], resource_ids=[resource_id],
+                                       status=status, user=user, now=now))[0]
+
+    async def create_many(
+        self, model: str | type, items: Sequence[Any], *,
+        resource_ids: Sequence[str | None] | None = None, status: RevisionStatus = "stable",
+        user: str | None = None, now: dt.datetime | None = None,
+    ) -> list[WriteResult[Any]]:
+        """Create many resources in one transaction: all are stored or none.
+
+        Validation problems of every item are reported together, each path
+        prefixed with the item's index (``$[3].price``).
+        """
+        m = self._model(model)
+        self._check_status(status)
+        if len(items) > self.settings.max_batch_size:
+            raise LimitExceededError("batch size", self.settings.max_batch_size, len(items))
+        ids = list(resource_ids) if resource_ids is not None else [None] * len(items)
+        if len(ids) != len(items):
+            raise BadRequestError("resource_ids must match items one to one")
+        who, at = self._acting(user, now)
+        prepared = []
+        problems: list[FieldProblem] = []
+        for index, data in enumerate(items):
+            try:
+                prepared.append(await self._prepare(m, data, status, who, at))
+            except ValidationFailedError as exc:
+                if len(items) == 1:
+                    raise
+                problems += [FieldProblem(f"$[{index}]{p.path[1:]}", p.message)
+                             for p in exc.problems]
+        if problems:
+            raise ValidationFailedError(m.spec.name, problems)
+        ops = []
+        for (obj, rev), rid in zip(prepared, ids, strict=True):
+            rid = rid if rid is not None else m.spec.id_generator()
+            self._check_id(rid)
+            await self._before(Event("create", m.spec.name, rid, who, obj, rev.revision_id))
+            ops.append(InsertResource(m.spec.name, rid, rev, m.spec.schema_version))
+        await self._put_payloads(m, [op.revision for op in ops])
+        stored = await self.stores.meta.apply(ops)
+        results = [WriteResult(Resource(s.meta, obj, s.meta.current_revision_id))
+                   for s, (obj, _) in zip(stored, prepared, strict=True)]
+        for r in results:
+            await self._after(Event("create", m.spec.name, r.id, who, r.resource.data,
+                                    r.revision_id))
+        return results
+
+    async def update(
+        self, model: str | type, resource_id: str, data: Any, *,
+        expected_revision_id: str | None = None, status: RevisionStatus = "stable",
+        user: str | None = None, now: dt.datetime | None = None,
+    ) -> WriteResult[Any]:
+        """Replace a resource's data, appending a revision.
+
+        Identical data (and status) appends nothing: ``changed`` is False.
+        With ``expected_revision_id``, the update applies only if that
+        revision is still current (else RevisionConflictError); without it,
+        the update applies after whatever is current.
+        """
+        m = self._model(model)
+        self._check_status(status)
+        who, at = self._acting(user, now)
+        obj, rev = await self._prepare(m, data, status, who, at)
+        return await self._append(m, resource_id, obj, rev, "update", who,
+                                  expected_revision_id)
+
+    async def create_or_update(
+        self, model: str | type, resource_id: str, data: Any, *,
+        status: RevisionStatus = "stable", user: str | None = None,
+        now: dt.datetime | None = None,
+    ) -> WriteResult[Any]:
+        """Update the resource if it exists (even deleted: then CONFLICT), else
+        create it with this id."""
+        for _ in range(_RETRIES):
+            if await self.exists(model, resource_id, include_deleted=True):
+                return await self.update(model, resource_id, data, status=status, user=user,
+                                         now=now)
+            try:
+                return await self.create(model, data, resource_id=resource_id, status=status,
+                                         user=user, now=now)
+            except ConflictError as exc:
+                if "already exists" not in exc.message:
+                    raise
+        raise ConflictError(f"{resource_id!r} keeps changing; try again")
+
+    async def patch(
+        self, model: str | type, resource_id: str, patch: Sequence[Mapping[str, Any]], *,
+        expected_revision_id: str | None = None, user: str | None = None,
+        now: dt.datetime | None = None,
+    ) -> WriteResult[Any]:
+        """Apply an RFC 6902 JSON Patch to the current data and append the result.
+
+        Raises:
+            BadRequestError: the patch is malformed or a path does not exist.
+            ConflictError: a ``test`` operation failed, or (with
+                ``expected_revision_id``) the resource moved on.
+            ValidationFailedError: the patched data is not a valid model.
+        """
+        m = self._model(model)
+        try:
+            compiled = jsonpatch.JsonPatch(list(patch))
+        except (jsonpatch.JsonPatchException, jsonpointer.JsonPointerException, TypeError,
+                AttributeError, KeyError) as exc:
+            raise BadRequestError(f"malformed JSON Patch: {exc}") from None
+        who, at = self._acting(user, now)
+        for _ in range(_RETRIES):
+            current = await self.get(model, resource_id)
+            if expected_revision_id is not None and current.revision_id != expected_revision_id:
+                raise RevisionConflictError(resource_id, expected_revision_id,
+                                            current.revision_id)
+            try:
+                patched = compiled.apply(to_plain(current.data))
+            except jsonpatch.JsonPatchTestFailed as exc:
+                raise ConflictError(f"JSON Patch test failed: {exc}") from None
+            except (jsonpatch.JsonPatchException, jsonpointer.JsonPointerException, TypeError,
+                    KeyError, IndexError) as exc:
+                raise BadRequestError(f"JSON Patch cannot be applied: {exc}") from None
+            obj, rev = await self._prepare(m, patched, current.meta.status, who, at)
+            try:
+                return await self._append(m, resource_id, obj, rev, "patch", who,
+                                          current.revision_id)
+            except RevisionConflictError:
+                if expected_revision_id is not None:
+                    raise
+        raise ConflictError(f"{resource_id!r} keeps changing; try again")
+
+    async def modify(
+        self, model: str | type, resource_id: str, data: Any, *,
+        expected_revision_id: str | None = None, user: str | None = None,
+        now: dt.datetime | None = None,
+    ) -> WriteResult[Any]:
+        """Edit the current revision in place; it must be a draft (else CONFLICT)."""
+        m = self._model(model)
+        who, at = self._acting(user, now)
+        meta = await self.get_meta(model, resource_id, include_deleted=False)
+        target = expected_revision_id or meta.current_revision_id
+        obj, rev = await self._prepare(m, data, "draft", who, at, revision_id=target)
+        await self._before(Event("modify", m.spec.name, resource_id, who, obj, target))
+        await self._put_payloads(m, [rev])
+        stored = (await self.stores.meta.apply([ReplaceDraft(m.spec.name, resource_id, rev)]))[0]
+        result = WriteResult(Resource(stored.meta, obj, target))
+        await self._after(Event("modify", m.spec.name, resource_id, who, obj, target))
+        return result
+
+    async def set_status(
+        self, model: str | type, resource_id: str, status: RevisionStatus = "stable", *,
+        revision_id: str | None = None, user: str | None = None,
+        now: dt.datetime | None = None,
+    ) -> RevisionInfo:
+        """Promote a draft revision (the current one by default) to stable."""
+        m = self._model(model)
+        who, at = self._acting(user, now)
+        meta = await self.get_meta(model, resource_id, include_deleted=False)
+        info = await self.get_revision_info(model, resource_id,
+                                            revision_id or meta.current_revision_id)
+        if info.status == status:
+            return info
+        if status != "stable":
+            raise ConflictError(
+                f"revision {info.revision_id!r} is stable; stable revisions never change "
+                "back to draft",
+                revision_id=info.revision_id,
+            )
+        await self.stores.meta.apply(
+            [SetStatus(m.spec.name, resource_id, info.revision_id, status, at, who)]
+        )
+        return await self.get_revision_info(model, resource_id, info.revision_id)
+
+    async def switch(
+        self, model: str | type, resource_id: str, revision_id: str, *,
+        expected_revision_id: str | None = None, user: str | None = None,
+        now: dt.datetime | None = None,
+    ) -> Resource[Any]:
+        """Point the resource at one of its earlier revisions (history is kept).
+
+        Raises:
+            ResourceDeletedError: the resource is deleted.
+            NotFoundError: the revision is not one of this resource's.
+        """
+        m = self._model(model)
+        who, at = self._acting(user, now)
+        meta = await self.get_meta(model, resource_id)
+        if meta.is_deleted:
+            raise ResourceDeletedError(m.spec.name, resource_id, "switching its revision")
+        target = await self.get(model, resource_id, revision_id=revision_id)
+        values, lists = m.extract(target.data)
+        await self._before(Event("switch", m.spec.name, resource_id, who, target.data,
+                                 revision_id))
+        stored = (await self.stores.meta.apply([SwitchRevision(
+            m.spec.name, resource_id, revision_id, at, who, values, lists, expected_revision_id,
+        )]))[0]
+        result = Resource(stored.meta, target.data, revision_id)
+        await self._after(Event("switch", m.spec.name, resource_id, who, target.data,
+                                revision_id))
+        return result
+
+    async def delete(
+        self, model: str | type, resource_id: str, *, user: str | None = None,
+        now: dt.datetime | None = None,
+    ) -> ResourceMeta:
+        """Soft-delete: hidden from reads and search, restorable. Referrers
+        follow their ``on_delete`` in the same transaction."""
+        return await self._remove(model, resource_id, purge=False, user=user, now=now)
+
+    async def purge(
+        self, model: str | type, resource_id: str, *, user: str | None = None,
+        now: dt.datetime | None = None,
+    ) -> ResourceMeta:
+        """Remove a resource and all its revisions for good (deleted or not)."""
+        return await self._remove(model, resource_id, purge=True, user=user, now=now)
+
+    async def restore(
+        self, model: str | type, resource_id: str, *, user: str | None = None,
+        now: dt.datetime | None = None,
+    ) -> ResourceMeta:
+        """Undo a soft delete. Cascaded deletes of referrers are not undone."""
+        m = self._model(model)
+        who, at = self._acting(user, now)
+        meta = await self.get_meta(model, resource_id)
+        if not meta.is_deleted:
+            raise ConflictError(f"{m.spec.name} {resource_id!r} is not deleted",
+                                resource_id=resource_id)
+        await self._before(Event("restore", m.spec.name, resource_id, who))
+        stored = (await self.stores.meta.apply(
+            [MarkDeleted(m.spec.name, resource_id, False, at, who)]))[0]
+        await self._after(Event("restore", m.spec.name, resource_id, who))
+        return stored.meta
+
+    # -- blobs -------------------------------------------------------------
+    async def put_blob(self, content: bytes, content_type: str | None = None) -> Binary:
+        """Store content once by its SHA-256 digest; returns the reference."""
+        if not isinstance(content, (bytes, bytearray)):
+            raise BadRequestError("blob content must be bytes")
+        if len(content) > self.settings.max_payload_bytes * 64:
+            raise LimitExceededError("blob size", self.settings.max_payload_bytes * 64,
+                                     len(content))
+        digest = hashlib.sha256(content).hexdigest()
+        await self.stores.blobs.put(digest, bytes(content))
+        return Binary(digest, len(content), content_type)
+
+    async def get_blob(self, digest: str) -> bytes:
+        if not (isinstance(digest, str) and len(digest) == 64
+                and all(c in "0123456789abcdef" for c in digest)):
+            raise BadRequestError(f"{digest!r} is not a SHA-256 digest")
+        content = await self.stores.blobs.get(digest)
+        if content is None:
+            raise NotFoundError(f"no blob has digest {digest!r}", digest=digest)
+        return content
+
+    # -- internals ---------------------------------------------------------
+    async def _prepare(
+        self, m: _Model, data: Any, status: RevisionStatus, who: str, at: int,
+        revision_id: str | None = None,
+    ) -> tuple[Any, NewRevision]:
+        obj, payload = m.codec.validate(data)
+        if len(payload) > self.settings.max_payload_bytes:
+            raise LimitExceededError("payload size", self.settings.max_payload_bytes,
+                                     len(payload))
+        if m.spec.validators:
+            await self._run_validators(m, obj)
+        values, lists = m.extract(obj)
+        return obj, NewRevision(
+            revision_id=revision_id or new_id(),
+            status=status,
+            at=at,
+            by=who,
+            data_hash=data_hash(payload),
+            size=len(payload),
+            payload=payload,
+            values=values,
+            lists=lists,
+            refs=ref_checks(m.spec, values, lists) if m.spec.refs else [],
+        )
+
+    async def _run_validators(self, m: _Model, obj: Any) -> None:
+        import inspect
+
+        problems: list[FieldProblem] = []
+        for validator in m.spec.validators:
+            try:
+                result = validator(obj)
+                if inspect.isawaitable(result):
+                    result = await result
+            except ValidationFailedError as exc:
+                problems += exc.problems
+                continue
+            except (ValueError, TypeError) as exc:
+                problems.append(FieldProblem("$", str(exc)))
+                continue
+            for item in result or ():
+                problems.append(item if isinstance(item, FieldProblem)
+                                else FieldProblem(*item) if isinstance(item, tuple)
+                                else FieldProblem("$", str(item)))
+        if problems:
+            raise ValidationFailedError(m.spec.name, problems)
+
+    async def _append(
+        self, m: _Model, resource_id: str, obj: Any, rev: NewRevision, action: str, who: str,
+        expected: str | None,
+    ) -> WriteResult[Any]:
+        await self._before(Event(action, m.spec.name, resource_id, who, obj,  # type: ignore[arg-type]
+                                 rev.revision_id))
+        if not self._inline:
+            stored = (await self.stores.meta.load(m.spec.name, [resource_id]))[0]
+            self._require(m, resource_id, stored, include_deleted=True)
+            assert stored is not None
+            if stored.data_hash != rev.data_hash or stored.meta.status != rev.status:
+                await self._put_payloads(m, [rev])
+        result = (await self.stores.meta.apply([AppendRevision(
+            m.spec.name, resource_id, rev, m.spec.schema_version, expected)]))[0]
+        meta = result.stored.meta
+        if not result.changed:
+            current = await self.get(m.spec.name, resource_id)
+            return WriteResult(current, changed=False)
+        await self._after(Event(action, m.spec.name, resource_id, who, obj,  # type: ignore[arg-type]
+                                rev.revision_id))
+        return WriteResult(Resource(meta, obj, rev.revision_id))
+
+    async def _remove(
+        self, model: str | type, resource_id: str, *, purge: bool, user: str | None,
+        now: dt.datetime | None,
+    ) -> ResourceMeta:
+        m = self._model(model)
+        who, at = self._acting(user, now)
+        plan = _Removal(self, purge, who, at)
+        async with self.stores.meta.transaction() as tx:
+            meta = await plan.remove(tx, m, resource_id, cause=None)
+        if not self._inline and plan.dropped_payloads:
+            await self.stores.revisions.delete_many(plan.dropped_payloads)
+        for event in plan.events:
+            await self._after(event)
+        return meta
+
+    async def _put_payloads(self, m: _Model, revs: Sequence[NewRevision]) -> None:
+        if self._inline or not revs:
+            return
+        await self.stores.revisions.put_many(
+            [(RevisionKey(m.spec.name, rev.revision_id, rev.data_hash), rev.payload)
+             for rev in revs if rev.payload is not None]
+        )
+
+    async def _with_data(self, m: _Model, rows: Sequence[StoredResource]) -> list[Resource[Any]]:
+        if not rows:
+            return []
+        payloads: list[bytes | None] = [r.payload for r in rows]
+        missing = [i for i, p in enumerate(payloads) if p is None]
+        if missing:
+            keys = [RevisionKey(m.spec.name, rows[i].meta.current_revision_id, rows[i].data_hash)
+                    for i in missing]
+            for i, payload in zip(missing, await self.stores.revisions.get_many(keys),
+                                  strict=True):
+                payloads[i] = payload
+        return [
+            Resource(r.meta, self._decode(m, p, r.meta.current_revision_id),
+                     r.meta.current_revision_id)
+            for r, p in zip(rows, payloads, strict=True)
+        ]
+
+    def _decode(self, m: _Model, payload: bytes | None, revision_id: str) -> Any:
+        if payload is None:
+            from app.errors import StorageError
+
+            raise StorageError(f"payload of revision {revision_id!r} of {m.spec.name} is missing")
+        return m.codec.decode(payload)
+
+    def _require(self, m: _Model, resource_id: str, stored: StoredResource | None,
+                 include_deleted: bool) -> None:
+        if stored is None or (stored.meta.is_deleted and not include_deleted):
+            state = "is deleted" if stored is not None else "does not exist"
+            raise NotFoundError(f"{m.spec.name} {resource_id!r} {state}", model=m.spec.name,
+                                resource_id=resource_id)
+
+    def _no_revision(self, m: _Model, resource_id: str, revision_id: str) -> NotFoundError:
+        return NotFoundError(
+            f"{m.spec.name} {resource_id!r} has no revision {revision_id!r}",
+            model=m.spec.name, resource_id=resource_id, revision_id=revision_id,
+        )
+
+    def _check_limit(self, limit: int) -> None:
+        if not isinstance(limit, int) or limit < 1:
+            raise BadRequestError(f"limit must be a positive integer, not {limit!r}")
+        if limit > self.settings.max_page_size:
+            raise LimitExceededError("page size", self.settings.max_page_size, limit)
+
+    @staticmethod
+    def _check_status(status: str) -> None:
+        if status not in ("draft", "stable"):
+            raise BadRequestError(f"status must be 'draft' or 'stable', not {status!r}")
+
+    @staticmethod
+    def _check_id(resource_id: Any) -> None:
+        if not isinstance(resource_id, str) or not 0 < len(resource_id) <= 128:
+            raise BadRequestError(f"resource id {resource_id!r} must be 1 to 128 characters")
+
+    async def _before(self, event: Event) -> None:
+        if self.hooks.has("before", event.action):
+            await self.hooks.before(event)
+
+    async def _after(self, event: Event) -> None:
+        if self.hooks.has("after", event.action):
+            await self.hooks.after(event)
+
+    async def backfill(self, model: str, paths: list[str]) -> None:
+        """Fill new index columns of ``model`` from current revisions."""
+        m = self._model(model)
+        batch: list[tuple[str, dict[str, Any], dict[str, list[Any]]]] = []
+        rows = [row async for row in self.stores.meta.backfill_rows(model)]
+        for start in range(0, len(rows), 500):
+            chunk = rows[start:start + 500]
+            keys = [RevisionKey(model, rev, h) for _, rev, h in chunk]
+            payloads = await self.stores.revisions.get_many(keys)
+            batch = []
+            for (rid, rev, _), payload in zip(chunk, payloads, strict=True):
+                values, lists = m.extract(self._decode(m, payload, rev))
+                batch.append((rid, values, lists))
+            await self.stores.meta.reindex(model, batch)  # type: ignore[attr-defined]
+
+
+class _Removal:
+    """One delete or purge with its cascades, inside one meta transaction."""
+
+    def __init__(self, manager: ResourceManager, purge: bool, who: str, at: int) -> None:
+        self.manager = manager
+        self.purge = purge
+        self.who = who
+        self.at = at
+        self.visited: set[tuple[str, str]] = set()
+        self.events: list[Event] = []
+        self.dropped_payloads: list[RevisionKey] = []
+
+    async def remove(self, tx: Any, m: _Model, resource_id: str,
+                     cause: tuple[str, str] | None) -> ResourceMeta:
+        mgr = self.manager
+        name = m.spec.name
+        self.visited.add((name, resource_id))
+        stored = (await tx.load(name, [resource_id]))[0]
+        mgr._require(m, resource_id, stored, include_deleted=True)
+        assert stored is not None
+        if stored.meta.is_deleted and not self.purge:
+            raise ResourceDeletedError(name, resource_id, "deleting it again")
+        action = "purge" if self.purge else "delete"
+        event = Event(action, name, resource_id, self.who, cascade_from=cause)  # type: ignore[arg-type]
+        await mgr._before(event)
+        referrers = await tx.referrers(name, [resource_id], live_only=not self.purge)
+        referrers = [r for r in referrers if (r.model, r.resource_id) not in self.visited]
+        blocking = [r for r in referrers if self._mode(r) == "restrict"]
+        if blocking:
+            raise ReferencedError(name, resource_id, blocking)
+        for r in referrers:
+            mode = self._mode(r)
+            rm = mgr._model(r.model)
+            if mode == "cascade" and (r.model, r.resource_id) not in self.visited:
+                if self.purge or not r.is_deleted:
+                    await self.remove(tx, rm, r.resource_id, cause=(name, resource_id))
+            elif mode == "set_null":
+                await self._clear_ref(tx, rm, r, resource_id)
+        if self.purge:
+            keys = (await tx.apply([PurgeResource(name, resource_id)]))[0]
+            self.dropped_payloads += keys
+            meta = stored.meta
+        else:
+            meta = (await tx.apply([MarkDeleted(name, resource_id, True, self.at,
+                                                self.who)]))[0].meta
+        self.events.append(event)
+        return meta
+
+    def _mode(self, r: Referrer) -> str:
+        field = self.manager._model(r.model).spec.indexed[r.field]
+        assert field.ref is not None
+        return field.ref.on_delete
+
+    async def _clear_ref(self, tx: Any, rm: _Model, r: Referrer, target: str) -> None:
+        mgr = self.manager
+        stored = (await tx.load(rm.spec.name, [r.resource_id], with_payload=mgr._inline))[0]
+        if stored is None:
+            return
+        current = (await mgr._with_data(rm, [stored]))[0]
+        data = without_ref(current.data, rm.spec.indexed[r.field], target)
+        obj, rev = await mgr._prepare(rm, data, stored.meta.status, self.who, self.at)
+        rev.refs = [c for c in rev.refs if c.field != r.field]
+        await mgr._put_payloads(rm, [rev])
+        await tx.apply([AppendRevision(rm.spec.name, r.resource_id, rev,
+                                       rm.spec.schema_version, allow_deleted=True)])
+        self.events.append(Event("update", rm.spec.name, r.resource_id, self.who, obj,
+                                 rev.revision_id, cascade_from=(r.model, target)))

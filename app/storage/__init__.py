@@ -1,0 +1,1 @@
+"""Stores: meta (SQL), revision payloads and blobs, behind async interfaces."""

@@ -1,0 +1,322 @@
+"""Store interfaces, the records they exchange, and their capabilities.
+
+The manager is the only caller. Three roles:
+
+* :class:`MetaStore` holds resource metas, revision headers and the per-model
+  index tables; it runs searches and applies writes atomically.
+* :class:`RevisionStore` holds immutable revision payloads by key.
+* :class:`BlobStore` holds binary content by digest.
+
+Driver exceptions are translated at this boundary: a taken unique value or a
+stale pointer becomes a ``ConflictError`` subclass, everything unexpected a
+``StorageError`` raised ``from`` the driver's exception.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator, Sequence
+from typing import Any, ClassVar
+
+from app.records import ResourceMeta, RevisionInfo, Referrer
+from app.types import RevisionStatus
+
+
+@dataclasses.dataclass(frozen=True)
+class Capabilities:
+    """What a backend can do; tests and the manager read these, not types.
+
+    Attributes:
+        transactions: several writes commit or roll back together.
+        inline_payloads: the meta store keeps payloads itself, in the same
+            transaction as the meta change (no separate revision store write).
+        durable: data survives a process restart.
+        shared: several processes may use the store at once.
+    """
+
+    transactions: bool = True
+    inline_payloads: bool = False
+    durable: bool = True
+    shared: bool = True
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class RevisionKey:
+    """Addresses one payload. A draft modified in place gets a new data hash,
+    so the payload under a key never changes."""
+
+    model: str
+    revision_id: str
+    data_hash: str
+
+
+@dataclasses.dataclass(slots=True)
+class StoredResource:
+    meta: ResourceMeta
+    data_hash: str
+    payload: bytes | None = None
+    cursor: tuple[Any, ...] | None = None
+
+
+@dataclasses.dataclass(slots=True)
+class StoredRevision:
+    info: RevisionInfo
+    payload: bytes | None = None
+
+
+@dataclasses.dataclass(slots=True)
+class RefCheck:
+    """Ids that must exist (live) for a write to proceed."""
+
+    field: str
+    model: str
+    ids: list[str]
+    revision: bool = False
+
+
+@dataclasses.dataclass(slots=True)
+class NewRevision:
+    """A payload about to become a revision, with its index values."""
+
+    revision_id: str
+    status: RevisionStatus
+    at: int
+    by: str
+    data_hash: str
+    size: int
+    payload: bytes  # written by the meta store only when it keeps payloads inline
+    values: dict[str, Any]
+    lists: dict[str, list[Any]]
+    refs: list[RefCheck] = dataclasses.field(default_factory=list)
+
+
+@dataclasses.dataclass(slots=True)
+class InsertResource:
+    model: str
+    resource_id: str
+    revision: NewRevision
+    schema_version: int
+
+
+@dataclasses.dataclass(slots=True)
+class AppendRevision:
+    model: str
+    resource_id: str
+    revision: NewRevision
+    schema_version: int
+    expected_revision_id: str | None = None
+    allow_deleted: bool = False
+
+
+@dataclasses.dataclass(slots=True)
+class ReplaceDraft:
+    model: str
+    resource_id: str
+    revision: NewRevision  # revision_id: the draft being edited
+
+
+@dataclasses.dataclass(slots=True)
+class SetStatus:
+    model: str
+    resource_id: str
+    revision_id: str
+    status: RevisionStatus
+    at: int
+    by: str
+
+
+@dataclasses.dataclass(slots=True)
+class SwitchRevision:
+    model: str
+    resource_id: str
+    revision_id: str
+    at: int
+    by: str
+    values: dict[str, Any]
+    lists: dict[str, list[Any]]
+    expected_revision_id: str | None = None
+
+
+@dataclasses.dataclass(slots=True)
+class MarkDeleted:
+    model: str
+    resource_id: str
+    deleted: bool
+    at: int
+    by: str
+
+
+@dataclasses.dataclass(slots=True)
+class PurgeResource:
+    model: str
+    resource_id: str
+
+
+WriteOp = (
+    InsertResource
+    | AppendRevision
+    | ReplaceDraft
+    | SetStatus
+    | SwitchRevision
+    | MarkDeleted
+    | PurgeResource
+)
+
+
+@dataclasses.dataclass(slots=True)
+class AppendResult:
+    """What an append did: ``changed`` is False when the data was identical."""
+
+    changed: bool
+    number: int
+    parent_revision_id: str | None
+    current_revision_id: str
+    stored: StoredResource
+
+
+@dataclasses.dataclass(frozen=True)
+class CompiledSearch:
+    """A search ready for a MetaStore, built by ``app.search.compile``:
+    ``statement`` has ``key`` (its shape), ``build()`` and ``params``; rows
+    carry the values at ``cursor_positions`` for keyset cursors."""
+
+    model: str
+    statement: Any
+    cursor_positions: tuple[int, ...] = ()
+
+
+class MetaReader(ABC):
+    """Reads on a meta store, outside or inside a transaction."""
+
+    @abstractmethod
+    async def load(
+        self, model: str, ids: Sequence[str], *, with_payload: bool = False
+    ) -> list[StoredResource | None]:
+        """Metas of ``ids`` in order, None where a resource does not exist.
+
+        Deleted resources are returned (``meta.is_deleted``); callers filter.
+        With ``with_payload`` and inline payloads, the current payload comes
+        along in the same query.
+        """
+
+    @abstractmethod
+    async def revision(
+        self, model: str, resource_id: str, revision_id: str, *, with_payload: bool = False
+    ) -> StoredRevision | None:
+        """One revision header, None when it is not a revision of that resource."""
+
+    @abstractmethod
+    async def revisions(
+        self, model: str, resource_id: str, *, limit: int, before_number: int | None
+    ) -> list[RevisionInfo]:
+        """Revision headers, newest first, numbers below ``before_number``."""
+
+    @abstractmethod
+    async def search(self, query: CompiledSearch, *, with_payload: bool = False) -> list[StoredResource]:
+        """Rows matching a compiled search, in its order."""
+
+    @abstractmethod
+    async def count(self, query: CompiledSearch) -> int:
+        """How many rows a compiled count statement matches."""
+
+    @abstractmethod
+    async def referrers(
+        self, model: str, resource_ids: Sequence[str], *, live_only: bool
+    ) -> list[Referrer]:
+        """Resources whose ref fields point at any of ``resource_ids``, from the index."""
+
+    @abstractmethod
+    async def payload_keys(self, model: str, resource_id: str) -> list[RevisionKey]:
+        """Keys of every payload of a resource (used before a purge)."""
+
+
+class MetaTransaction(MetaReader):
+    """A transaction: reads see its own writes; nothing is visible before commit."""
+
+    @abstractmethod
+    async def apply(self, ops: Sequence[WriteOp]) -> list[Any]:
+        """Apply ops in order; results per op (AppendResult for appends).
+
+        Raises:
+            NotFoundError: a resource or revision named by an op is missing.
+            RevisionConflictError: an expected revision is no longer current.
+            ResourceDeletedError: the op needs a live resource.
+            UniqueViolationError: a unique value is taken.
+            ValidationFailedError: a required ref target does not exist.
+            StorageError: anything else; the transaction is rolled back.
+        """
+
+
+class MetaStore(MetaReader):
+    """Resource metas, revision headers and search indexes, in SQL."""
+
+    capabilities: ClassVar[Capabilities] = Capabilities()
+
+    @abstractmethod
+    async def open(self, specs: Sequence[Any]) -> None:
+        """Create or migrate the system tables, then create or extend each
+        model's index table (new indexed fields are backfilled)."""
+
+    @abstractmethod
+    async def close(self) -> None:
+        """Release connections and threads; the store cannot be used after."""
+
+    @abstractmethod
+    async def apply(self, ops: Sequence[WriteOp]) -> list[Any]:
+        """Apply ops in one transaction (see ``MetaTransaction.apply``)."""
+
+    @abstractmethod
+    def transaction(self) -> Any:
+        """``async with store.transaction() as tx``: a MetaTransaction that
+        commits on exit and rolls back on an exception."""
+
+    @abstractmethod
+    async def backfill_rows(self, model: str) -> AsyncIterator[tuple[str, str, str]]:
+        """(resource_id, revision_id, data_hash) of every current revision."""
+
+
+class RevisionStore(ABC):
+    """Immutable revision payloads, addressed by RevisionKey."""
+
+    capabilities: ClassVar[Capabilities] = Capabilities()
+
+    @abstractmethod
+    async def put_many(self, items: Sequence[tuple[RevisionKey, bytes]]) -> None:
+        """Write payloads; writing an existing key again is a no-op."""
+
+    @abstractmethod
+    async def get_many(self, keys: Sequence[RevisionKey]) -> list[bytes | None]:
+        """Payloads in order, None where a key has no payload."""
+
+    @abstractmethod
+    async def delete_many(self, keys: Sequence[RevisionKey]) -> None:
+        """Remove payloads; missing keys are ignored."""
+
+    async def close(self) -> None:
+        """Release resources."""
+
+
+class BlobStore(ABC):
+    """Binary content addressed by its SHA-256 digest."""
+
+    capabilities: ClassVar[Capabilities] = Capabilities()
+
+    @abstractmethod
+    async def put(self, digest: str, content: bytes) -> None:
+        """Store content under its digest; storing it again is a no-op."""
+
+    @abstractmethod
+    async def get(self, digest: str) -> bytes | None:
+        """The content, or None when no blob has that digest."""
+
+    @abstractmethod
+    async def exists(self, digests: Sequence[str]) -> list[bool]:
+        """Whether each digest is stored."""
+
+    @abstractmethod
+    async def delete(self, digest: str) -> None:
+        """Remove a blob; a missing one is ignored."""
+
+    async def close(self) -> None:
+        """Release resources."""

@@ -1,0 +1,99 @@
+"""Filesystem stores: payloads and blobs as files under a data directory.
+
+Files are written to a temporary name and renamed into place, so a reader
+never sees a partial file and a crash leaves at most a stray temporary.
+File I/O runs in worker threads, off the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import uuid
+from collections.abc import Sequence
+from pathlib import Path
+
+from app.errors import StorageError
+from app.storage.base import BlobStore, Capabilities, RevisionKey, RevisionStore
+
+
+def _write_atomic(path: Path, content: bytes) -> None:
+    if path.exists():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    with open(tmp, "wb") as fh:
+        fh.write(content)
+    os.replace(tmp, path)
+
+
+def _read(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
+
+
+async def _io(fn, *args):  # type: ignore[no-untyped-def]
+    try:
+        return await asyncio.to_thread(fn, *args)
+    except OSError as exc:
+        raise StorageError(f"filesystem: {exc}") from exc
+
+
+class FsRevisionStore(RevisionStore):
+    capabilities = Capabilities(transactions=False)
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root = Path(root)
+
+    def _path(self, key: RevisionKey) -> Path:
+        rid = key.revision_id
+        return self.root / key.model / rid[-2:] / f"{rid}.{key.data_hash}"
+
+    async def put_many(self, items: Sequence[tuple[RevisionKey, bytes]]) -> None:
+        def run() -> None:
+            for key, payload in items:
+                _write_atomic(self._path(key), payload)
+
+        await _io(run)
+
+    async def get_many(self, keys: Sequence[RevisionKey]) -> list[bytes | None]:
+        return await _io(lambda: [_read(self._path(k)) for k in keys])  # type: ignore[no-any-return]
+
+    async def delete_many(self, keys: Sequence[RevisionKey]) -> None:
+        def run() -> None:
+            for key in keys:
+                with contextlib.suppress(FileNotFoundError):
+                    self._path(key).unlink()
+
+        await _io(run)
+
+
+class FsBlobStore(BlobStore):
+    capabilities = Capabilities(transactions=False)
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root = Path(root)
+
+    def _path(self, digest: str) -> Path:
+        if len(digest) != 64 or not all(c in "0123456789abcdef" for c in digest):
+            raise StorageError(f"not a sha256 digest: {digest!r}")
+        return self.root / digest[:2] / digest[2:]
+
+    async def put(self, digest: str, content: bytes) -> None:
+        await _io(_write_atomic, self._path(digest), content)
+
+    async def get(self, digest: str) -> bytes | None:
+        return await _io(_read, self._path(digest))  # type: ignore[no-any-return]
+
+    async def exists(self, digests: Sequence[str]) -> list[bool]:
+        return await _io(lambda: [self._path(d).exists() for d in digests])  # type: ignore[no-any-return]
+
+    async def delete(self, digest: str) -> None:
+        def run() -> None:
+            with contextlib.suppress(FileNotFoundError):
+                self._path(digest).unlink()
+
+        await _io(run)

@@ -1,0 +1,1 @@
+"""The SQL meta store (SQLite and PostgreSQL through SQLAlchemy Core)."""

@@ -1,0 +1,281 @@
+"""SqlMetaStore: metas, revision headers, index tables and searches in SQL."""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import sqlite as sqlite_dialect
+
+from app.errors import ConflictError, SpecQLError, StorageError, UniqueViolationError
+from app.records import Referrer, RevisionInfo
+from app.resources.spec import ResourceSpec
+from app.storage.base import (
+    Capabilities,
+    CompiledSearch,
+    MetaStore,
+    MetaTransaction,
+    RevisionKey,
+    RevisionStore,
+    StoredResource,
+    StoredRevision,
+    WriteOp,
+)
+from app.storage.sql import migrate, operations as ops
+from app.storage.sql.runner import Db, SqliteRunner, sqlalchemy_call
+from app.storage.sql.statements import Statements, compile_statement
+
+Backfill = Callable[[str, list[str]], Awaitable[None]]
+
+
+class _Reads:
+    """Read methods shared by the store and its transactions."""
+
+    st: Statements
+    _readers: dict[str, ops.RowReader]
+    _referrer_targets: dict[str, list[tuple[str, str, str]]]
+
+    async def _read(self, fn: Callable[..., Any], *args: Any) -> Any:
+        raise NotImplementedError
+
+    def _reader(self, model: str) -> ops.RowReader:
+        return self._readers[model]
+
+    async def load(
+        self, model: str, ids: Sequence[str], *, with_payload: bool = False
+    ) -> list[StoredResource | None]:
+        return await self._read(ops.load, self.st, self._reader(model), ids, with_payload)  # type: ignore[no-any-return]
+
+    async def revision(
+        self, model: str, resource_id: str, revision_id: str, *, with_payload: bool = False
+    ) -> StoredRevision | None:
+        return await self._read(ops.revision, self.st, resource_id, revision_id, with_payload)  # type: ignore[no-any-return]
+
+    async def revisions(
+        self, model: str, resource_id: str, *, limit: int, before_number: int | None
+    ) -> list[RevisionInfo]:
+        return await self._read(ops.revisions_page, self.st, resource_id, limit, before_number)  # type: ignore[no-any-return]
+
+    async def search(
+        self, query: CompiledSearch, *, with_payload: bool = False
+    ) -> list[StoredResource]:
+        stmt = self.st.compiled(query.statement.key, query.statement.build)
+        reader = self._reader(query.model)
+
+        positions = query.cursor_positions
+
+        def run(db: Db) -> list[StoredResource]:
+            found = []
+            for row in db.rows(stmt, query.statement.params):
+                item = reader(row, with_payload)
+                item.cursor = tuple([row[i] for i in positions])
+                found.append(item)
+            return found
+
+        return await self._read(run)  # type: ignore[no-any-return]
+
+    async def count(self, query: CompiledSearch) -> int:
+        stmt = self.st.compiled(query.statement.key, query.statement.build)
+
+        def run(db: Db) -> int:
+            return int(db.rows(stmt, query.statement.params)[0][0])
+
+        return await self._read(run)  # type: ignore[no-any-return]
+
+    async def referrers(
+        self, model: str, resource_ids: Sequence[str], *, live_only: bool
+    ) -> list[Referrer]:
+        targets = self._referrer_targets.get(model, [])
+        if not targets or not resource_ids:
+            return []
+        return await self._read(ops.referrers, self.st, targets, resource_ids, live_only)  # type: ignore[no-any-return]
+
+    async def payload_keys(self, model: str, resource_id: str) -> list[RevisionKey]:
+        return await self._read(ops.payload_keys, self.st, model, resource_id)  # type: ignore[no-any-return]
+
+
+class _SqlTransaction(_Reads, MetaTransaction):
+    def __init__(self, store: SqlMetaStore) -> None:
+        self._store = store
+        self.st = store.st
+        self._readers = store._readers
+        self._referrer_targets = store._referrer_targets
+
+    async def _read(self, fn: Callable[..., Any], *args: Any) -> Any:
+        return await self._store._guard(self._store.runner.in_transaction(fn, *args))
+
+    async def apply(self, write_ops: Sequence[WriteOp]) -> list[Any]:
+        return await self._read(ops.apply, self.st, write_ops)  # type: ignore[no-any-return]
+
+
+class SqlMetaStore(_Reads, MetaStore):
+    """The meta store on SQLite (a file, or memory).
+
+    Args:
+        path: the SQLite file, or None for an in-memory database.
+        inline_payloads: keep revision payloads in the revisions table, written
+            in the same transaction as the meta change.
+        readers: reader threads for a file database.
+    """
+
+    def __init__(self, path: str | None, *, inline_payloads: bool = True, readers: int = 2):
+        self.runner = SqliteRunner(path, readers=readers)
+        self.capabilities = Capabilities(
+            transactions=True,
+            inline_payloads=inline_payloads,
+            durable=path is not None,
+            shared=path is not None,
+        )
+        self.dialect = sqlite_dialect.dialect(paramstyle="qmark")
+        self.dialect_name = "sqlite"
+        self.st = Statements(self.dialect, {})
+        self.st.inline = inline_payloads
+        self._readers: dict[str, ops.RowReader] = {}
+        self._referrer_targets: dict[str, list[tuple[str, str, str]]] = {}
+
+    async def _guard(self, call: Awaitable[Any]) -> Any:
+        try:
+            return await call
+        except SpecQLError:
+            raise
+        except sqlite3.IntegrityError as exc:
+            raise self._integrity_error(exc) from exc
+        except (sqlite3.Error, sa.exc.SQLAlchemyError) as exc:
+            raise StorageError(f"sqlite: {exc}") from exc
+
+    def _integrity_error(self, exc: sqlite3.IntegrityError) -> SpecQLError:
+        text = str(exc)
+        if "UNIQUE constraint failed:" in text:
+            columns = text.split("UNIQUE constraint failed:", 1)[1].strip().split(", ")
+            table = columns[0].split(".")[0]
+            names = {c.split(".", 1)[1] for c in columns}
+            if names == {"resource_id"} and table.startswith("specql_m_"):
+                return ConflictError(
+                    f"{table.removeprefix('specql_m_')}: that resource id already exists"
+                )
+            model = table.removeprefix("specql_m_")
+            if model in self.st.specs:
+                tables = self.st.tables(model)
+                group = tables.unique_group_for_columns(names)
+                if group is not None:
+                    return UniqueViolationError(model, group, _taken_value(exc, tables, group))
+        return StorageError(f"sqlite integrity error: {text}")
+
+    async def _read(self, fn: Callable[..., Any], *args: Any) -> Any:
+        return await self._guard(self.runner.read(fn, *args))
+
+    async def open(self, specs: Sequence[ResourceSpec], backfill: Backfill | None = None) -> None:
+        spec_list = list(specs)
+        self.st.specs.update({s.name: s for s in spec_list})
+        for spec in spec_list:
+            self._readers[spec.name] = ops.RowReader(self.st, spec.name)
+        self.st.readers = self._readers
+        self._referrer_targets.clear()
+        for spec in self.st.specs.values():
+            for f in spec.refs:
+                if f.ref is not None and not f.ref.revision:
+                    self._referrer_targets.setdefault(f.ref.model, []).append(
+                        (spec.name, f.path, f.column)
+                    )
+
+        def prepare(conn: sa.Connection) -> dict[str, list[str]]:
+            migrate.upgrade_system_tables(conn)
+            return migrate.add_model_columns(conn, spec_list)
+
+        pending = await self._guard(self.runner.write(sqlalchemy_call(self.runner, prepare)))
+        for model, paths in pending.items():
+            if backfill is not None:
+                await backfill(model, paths)
+        await self._guard(
+            self.runner.write(
+                sqlalchemy_call(self.runner, lambda c: migrate.build_model_indexes(c, spec_list))
+            )
+        )
+
+    async def close(self) -> None:
+        await self.runner.close()
+
+    async def apply(self, write_ops: Sequence[WriteOp]) -> list[Any]:
+        return await self._guard(self.runner.write(ops.apply, self.st, write_ops))  # type: ignore[no-any-return]
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[MetaTransaction]:
+        try:
+            async with self.runner.transaction():
+                yield _SqlTransaction(self)
+        except SpecQLError:
+            raise
+        except sqlite3.Error as exc:
+            raise StorageError(f"sqlite: {exc}") from exc
+
+    async def backfill_rows(self, model: str) -> AsyncIterator[tuple[str, str, str]]:
+        stmt = self.st.current_rows(model)
+        rows = await self._read(lambda db: db.rows(stmt, {}))
+        for row in rows:
+            yield tuple(row)
+
+    async def reindex(
+        self, model: str, rows: Sequence[tuple[str, dict[str, Any], dict[str, list[Any]]]]
+    ) -> None:
+        """Rewrite index values of existing resources (used by backfill)."""
+        await self._guard(self.runner.write(ops.reindex, self.st, model, rows))
+
+    def compile(self, stmt: Any) -> Any:
+        return compile_statement(stmt, self.dialect)
+
+
+def _taken_value(exc: Exception, tables: Any, group: tuple[str, ...]) -> Any:
+    op = getattr(exc, "specql_op", None)
+    revision = getattr(op, "revision", None)
+    if revision is None:
+        return None
+    values = [revision.values.get(tables.spec.indexed[p].column) for p in group]
+    return values[0] if len(values) == 1 else tuple(values)
+
+
+class SqlRevisionStore(RevisionStore):
+    """Payloads kept inline in the meta store's revisions table.
+
+    Writes happen inside the meta store's transaction (``inline_payloads``);
+    this store only reads them back by key, for history and switches.
+    """
+
+    capabilities = Capabilities(inline_payloads=True)
+
+    def __init__(self, meta: SqlMetaStore) -> None:
+        self.meta = meta
+
+    async def put_many(self, items: Sequence[tuple[RevisionKey, bytes]]) -> None:
+        raise StorageError("inline payloads are written with the meta transaction")
+
+    async def get_many(self, keys: Sequence[RevisionKey]) -> list[bytes | None]:
+        from app.storage.sql.tables import revisions
+
+        ids = [k.revision_id for k in keys]
+
+        def run(db: Db) -> dict[str, tuple[str, bytes]]:
+            found: dict[str, tuple[str, bytes]] = {}
+            for start in range(0, len(ids), ops.CHUNK):
+                chunk = ids[start : start + ops.CHUNK]
+                stmt = self.meta.st.compiled(
+                    ("payloads", len(chunk)),
+                    lambda n=len(chunk): sa.select(
+                        revisions.c.revision_id, revisions.c.data_hash, revisions.c.payload
+                    ).where(revisions.c.revision_id.in_([sa.bindparam(f"i{k}") for k in range(n)])),
+                )
+                for rid, h, payload in db.rows(stmt, {f"i{k}": v for k, v in enumerate(chunk)}):
+                    found[rid] = (h, payload)
+            return found
+
+        found = await self.meta._read(run)
+        result: list[bytes | None] = []
+        for key in keys:
+            hit = found.get(key.revision_id)
+            result.append(hit[1] if hit is not None and hit[0] == key.data_hash else None)
+        return result
+
+    async def delete_many(self, keys: Sequence[RevisionKey]) -> None:
+        """Inline payloads go with their revision rows on purge."""

@@ -1,0 +1,123 @@
+"""Schema management: alembic for system tables, then per-model tables.
+
+Per-model tables follow the registered specs: a missing table is created; a
+new indexed path adds a column (or side table), which the caller backfills
+from current revisions before indexes, unique ones included, are built.
+Indexes of paths no longer indexed are dropped; their columns stay (harmless,
+and dropping columns is costly on SQLite).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from alembic.migration import MigrationContext
+from alembic.operations import Operations
+
+from app.errors import ConfigurationError
+from app.resources.spec import ResourceSpec
+from app.storage.sql.tables import model_tables, models
+
+HEAD = "head"
+
+
+def script_location() -> str:
+    here = Path(__file__).resolve()
+    for candidate in (here.parents[3] / "alembic", here.parents[2] / "migrations"):
+        if (candidate / "env.py").exists():
+            return str(candidate)
+    raise ConfigurationError("SpecQL's migration scripts are missing from the installation")
+
+
+def alembic_config(connection: sa.Connection | None = None) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", script_location())
+    if connection is not None:
+        cfg.attributes["connection"] = connection
+    return cfg
+
+
+def upgrade_system_tables(conn: sa.Connection) -> None:
+    command.upgrade(alembic_config(conn), HEAD)
+
+
+def current_revision(conn: sa.Connection) -> str | None:
+    context = MigrationContext.configure(
+        conn, opts={"version_table": "specql_alembic_version"}
+    )
+    return context.get_current_revision()
+
+
+def add_model_columns(conn: sa.Connection, specs: list[ResourceSpec]) -> dict[str, list[str]]:
+    """Create or extend model tables; return the paths each model must backfill."""
+    inspector = sa.inspect(conn)
+    ops = Operations(MigrationContext.configure(conn))
+    backfill: dict[str, list[str]] = {}
+    for spec in specs:
+        t = model_tables(spec)
+        if not inspector.has_table(t.meta.name):
+            t.meta.create(conn)
+            for side in t.side.values():
+                side.create(conn)
+            _record(conn, spec)
+            continue
+        existing = {c["name"] for c in inspector.get_columns(t.meta.name)}
+        new_paths = []
+        for f in t.singles:
+            if f.column not in existing:
+                ops.add_column(t.meta.name, t.meta.c[f.column].copy())
+                new_paths.append(f.path)
+        for f in t.lists:
+            side = t.side[f.column]
+            if not inspector.has_table(side.name):
+                side.create(conn)
+                new_paths.append(f.path)
+        if new_paths:
+            backfill[spec.name] = new_paths
+    return backfill
+
+
+def build_model_indexes(conn: sa.Connection, specs: list[ResourceSpec]) -> None:
+    """Create missing indexes and drop those of paths no longer indexed."""
+    inspector = sa.inspect(conn)
+    for spec in specs:
+        t = model_tables(spec)
+        for table in (t.meta, *t.side.values()):
+            present = {ix["name"] for ix in inspector.get_indexes(table.name)}
+            wanted = {ix.name for ix in table.indexes}
+            for index in table.indexes:
+                if index.name not in present:
+                    try:
+                        index.create(conn)
+                    except sa.exc.IntegrityError as exc:
+                        group = t.unique_indexes.get(str(index.name), ())
+                        raise ConfigurationError(
+                            f"model {spec.name!r}: existing resources share values of "
+                            f"unique field(s) {', '.join(group)}",
+                            "Change or purge the duplicates before declaring the field "
+                            "Unique.",
+                        ) from exc
+            for name in present - wanted:
+                if name and name.startswith(("ix_specql_", "uq_specql_")):
+                    conn.execute(sa.text(f'DROP INDEX "{name}"'))
+        _record(conn, spec)
+
+
+def _record(conn: sa.Connection, spec: ResourceSpec) -> None:
+    row: dict[str, Any] = {
+        "name": spec.name,
+        "schema_version": spec.schema_version,
+        "indexed": json.dumps(sorted(spec.indexed)),
+        "updated_at": int(time.time() * 1_000_000),
+    }
+    updated = conn.execute(
+        models.update().where(models.c.name == spec.name).values(row)
+    ).rowcount
+    if not updated:
+        conn.execute(models.insert().values(row))

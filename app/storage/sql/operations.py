@@ -1,0 +1,413 @@
+"""Store operations as synchronous functions over one connection.
+
+Each function runs inside a transaction opened by the runner, so its checks
+and writes are atomic: the current-pointer read, the conflict checks and the
+writes see one consistent state (SQLite holds the write lock from BEGIN
+IMMEDIATE; PostgreSQL locks the row with SELECT ... FOR UPDATE).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from app.errors import (
+    ConflictError,
+    FieldProblem,
+    NotFoundError,
+    ResourceDeletedError,
+    RevisionConflictError,
+    ValidationFailedError,
+)
+from app.records import ResourceMeta, RevisionInfo, Referrer, from_micros
+from app.resources.indexing import from_db
+from app.storage.base import (
+    AppendResult,
+    AppendRevision,
+    InsertResource,
+    MarkDeleted,
+    NewRevision,
+    PurgeResource,
+    RefCheck,
+    ReplaceDraft,
+    RevisionKey,
+    SetStatus,
+    StoredResource,
+    StoredRevision,
+    SwitchRevision,
+    WriteOp,
+)
+from app.storage.sql.runner import Db
+from app.storage.sql.statements import Statements
+
+CHUNK = 500
+
+
+class RowReader:
+    """Turns meta rows of one model into StoredResource records."""
+
+    def __init__(self, st: Statements, model: str) -> None:
+        t = st.tables(model)
+        self.model = model
+        self.paths = [f.path for f in t.singles]
+        self.converters = [from_db(f) for f in t.singles]
+        self.first_index = 11
+        self.payload_at = 11 + len(self.paths)
+
+    def __call__(self, row: Sequence[Any], with_payload: bool) -> StoredResource:
+        indexed = {
+            path: convert(row[i])
+            for i, (path, convert) in enumerate(
+                zip(self.paths, self.converters, strict=True), start=self.first_index
+            )
+        }
+        meta = ResourceMeta(
+            model=self.model,
+            resource_id=row[0],
+            current_revision_id=row[1],
+            status=row[3],
+            created_at=from_micros(row[4]),
+            created_by=row[5],
+            updated_at=from_micros(row[6]),
+            updated_by=row[7],
+            revision_count=row[8],
+            is_deleted=bool(row[9]),
+            schema_version=row[10],
+            indexed=indexed,
+        )
+        return StoredResource(meta, row[2], row[self.payload_at] if with_payload else None)
+
+
+def revision_info(row: Sequence[Any]) -> RevisionInfo:
+    return RevisionInfo(
+        revision_id=row[0],
+        resource_id=row[1],
+        model=row[2],
+        number=row[3],
+        parent_revision_id=row[4],
+        status=row[5],
+        created_at=from_micros(row[6]),
+        created_by=row[7],
+        data_hash=row[8],
+        size=row[9],
+        schema_version=row[10],
+    )
+
+
+# reads -------------------------------------------------------------------
+
+
+def load(
+    db: Db, st: Statements, reader: RowReader, ids: Sequence[str], with_payload: bool
+) -> list[StoredResource | None]:
+    found: dict[str, StoredResource] = {}
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start : start + CHUNK]
+        stmt = st.load(reader.model, len(chunk), with_payload)
+        for row in db.rows(stmt, {f"i{k}": v for k, v in enumerate(chunk)}):
+            found[row[0]] = reader(row, with_payload)
+    return [found.get(i) for i in ids]
+
+
+def revision(
+    db: Db, st: Statements, resource_id: str, revision_id: str, with_payload: bool
+) -> StoredRevision | None:
+    rows = db.rows(
+        st.revision(with_payload), {"revision_id": revision_id, "resource_id": resource_id}
+    )
+    if not rows:
+        return None
+    return StoredRevision(revision_info(rows[0]), rows[0][11] if with_payload else None)
+
+
+def revisions_page(
+    db: Db, st: Statements, resource_id: str, limit: int, before: int | None
+) -> list[RevisionInfo]:
+    params: dict[str, Any] = {"resource_id": resource_id, "limit": limit}
+    if before is not None:
+        params["before"] = before
+    return [revision_info(r) for r in db.rows(st.revisions_page(before is not None), params)]
+
+
+def referrers(
+    db: Db, st: Statements, targets: Sequence[tuple[str, str, str]], ids: Sequence[str],
+    live_only: bool,
+) -> list[Referrer]:
+    """``targets``: (referring model, path, column) triples pointing at the model."""
+    result: list[Referrer] = []
+    for model, path, column in targets:
+        for start in range(0, len(ids), CHUNK):
+            chunk = ids[start : start + CHUNK]
+            stmt = st.referrers(model, column, len(chunk))
+            for rid, deleted in db.rows(stmt, {f"i{k}": v for k, v in enumerate(chunk)}):
+                if live_only and deleted:
+                    continue
+                result.append(Referrer(model, rid, path, bool(deleted)))
+    return result
+
+
+def payload_keys(db: Db, st: Statements, model: str, resource_id: str) -> list[RevisionKey]:
+    rows = db.rows(st.payload_keys(), {"resource_id": resource_id})
+    return [RevisionKey(model, rid, h) for rid, h in rows]
+
+
+# writes --------------------------------------------------------------------
+
+
+def apply(db: Db, st: Statements, ops: Sequence[WriteOp]) -> list[Any]:
+    results: list[Any] = []
+    for op in ops:
+        try:
+            results.append(_apply_one(db, st, op))
+        except Exception as exc:
+            exc.specql_op = op  # type: ignore[attr-defined]  # names the value on conflicts
+            raise
+    return results
+
+
+def _apply_one(db: Db, st: Statements, op: WriteOp) -> Any:
+    return _HANDLERS[type(op)](db, st, op)
+
+
+def insert_resource(db: Db, st: Statements, op: InsertResource) -> StoredResource:
+    rev = op.revision
+    check_refs(db, st, op.model, rev.refs)
+    db.run(st.insert_revision(), _revision_row(op.model, op.resource_id, rev, 1, None,
+                                               op.schema_version, st.inline))
+    db.run(
+        st.insert_meta(op.model),
+        {
+            "resource_id": op.resource_id,
+            "current_revision_id": rev.revision_id,
+            "current_hash": rev.data_hash,
+            "status": rev.status,
+            "created_at": rev.at,
+            "created_by": rev.by,
+            "updated_at": rev.at,
+            "updated_by": rev.by,
+            "revision_count": 1,
+            "deleted": False,
+            "schema_version": op.schema_version,
+            **rev.values,
+        },
+    )
+    _write_lists(db, st, op.model, op.resource_id, rev.lists, replace=False)
+    return _reload(db, st, op.model, op.resource_id)
+
+
+def append_revision(db: Db, st: Statements, op: AppendRevision) -> AppendResult:
+    rev = op.revision
+    current, current_hash, status, deleted, count = _current(db, st, op.model, op.resource_id)
+    if deleted and not op.allow_deleted:
+        raise ResourceDeletedError(op.model, op.resource_id, "updating it")
+    if op.expected_revision_id is not None and op.expected_revision_id != current:
+        raise RevisionConflictError(op.resource_id, op.expected_revision_id, current)
+    if current_hash == rev.data_hash and status == rev.status:
+        return AppendResult(False, count, None, current, _reload(db, st, op.model, op.resource_id))
+    check_refs(db, st, op.model, rev.refs)
+    number = count + 1
+    db.run(st.insert_revision(), _revision_row(op.model, op.resource_id, rev, number, current,
+                                               op.schema_version, st.inline))
+    db.run(
+        st.update_meta(op.model, append=True),
+        {
+            "rid": op.resource_id,
+            "current_revision_id": rev.revision_id,
+            "current_hash": rev.data_hash,
+            "status": rev.status,
+            "updated_at": rev.at,
+            "updated_by": rev.by,
+            "revision_count": number,
+            "schema_version": op.schema_version,
+            **rev.values,
+        },
+    )
+    _write_lists(db, st, op.model, op.resource_id, rev.lists, replace=True)
+    return AppendResult(True, number, current, rev.revision_id,
+                        _reload(db, st, op.model, op.resource_id))
+
+
+def replace_draft(db: Db, st: Statements, op: ReplaceDraft) -> StoredResource:
+    rev = op.revision
+    current, _, status, deleted, _ = _current(db, st, op.model, op.resource_id)
+    if deleted:
+        raise ResourceDeletedError(op.model, op.resource_id, "modifying it")
+    if current != rev.revision_id:
+        raise RevisionConflictError(op.resource_id, rev.revision_id, current)
+    if status != "draft":
+        raise ConflictError(
+            f"revision {current!r} of {op.model} {op.resource_id!r} is stable and "
+            "cannot be modified; update the resource to append a revision",
+            resource_id=op.resource_id,
+            revision_id=current,
+        )
+    check_refs(db, st, op.model, rev.refs)
+    db.run(
+        st.update_revision_payload(),
+        {"rid": current, "data_hash": rev.data_hash, "size": rev.size,
+         "payload": rev.payload if st.inline else None},
+    )
+    _point_at(db, st, op.model, op.resource_id, current, rev.data_hash, status, rev.at, rev.by,
+              rev.values)
+    _write_lists(db, st, op.model, op.resource_id, rev.lists, replace=True)
+    return _reload(db, st, op.model, op.resource_id)
+
+
+def set_status(db: Db, st: Statements, op: SetStatus) -> None:
+    db.run(st.set_revision_status(), {"rid": op.revision_id, "status": op.status})
+    db.run(
+        st.set_meta_status(op.model),
+        {"rid": op.resource_id, "revision_id": op.revision_id, "status": op.status},
+    )
+
+
+def switch_revision(db: Db, st: Statements, op: SwitchRevision) -> StoredResource:
+    current, _, _, deleted, _ = _current(db, st, op.model, op.resource_id)
+    if deleted:
+        raise ResourceDeletedError(op.model, op.resource_id, "switching its revision")
+    if op.expected_revision_id is not None and op.expected_revision_id != current:
+        raise RevisionConflictError(op.resource_id, op.expected_revision_id, current)
+    target = revision(db, st, op.resource_id, op.revision_id, False)
+    if target is None:
+        raise NotFoundError(
+            f"{op.model} {op.resource_id!r} has no revision {op.revision_id!r}",
+            resource_id=op.resource_id,
+            revision_id=op.revision_id,
+        )
+    info = target.info
+    _point_at(db, st, op.model, op.resource_id, info.revision_id, info.data_hash, info.status,
+              op.at, op.by, op.values)
+    _write_lists(db, st, op.model, op.resource_id, op.lists, replace=True)
+    return _reload(db, st, op.model, op.resource_id)
+
+
+def mark_deleted(db: Db, st: Statements, op: MarkDeleted) -> StoredResource:
+    params = {"rid": op.resource_id, "deleted": op.deleted, "updated_at": op.at,
+              "updated_by": op.by}
+    if db.run(st.set_deleted(op.model), params) == 0:
+        raise _not_found(op.model, op.resource_id)
+    return _reload(db, st, op.model, op.resource_id)
+
+
+def purge(db: Db, st: Statements, op: PurgeResource) -> list[RevisionKey]:
+    keys = payload_keys(db, st, op.model, op.resource_id)
+    if db.run(st.delete_meta(op.model), {"rid": op.resource_id}) == 0:
+        raise _not_found(op.model, op.resource_id)
+    for column in st.tables(op.model).side:
+        db.run(st.delete_side(op.model, column), {"rid": op.resource_id})
+    db.run(st.delete_revisions(), {"resource_id": op.resource_id})
+    return keys
+
+
+def reindex(
+    db: Db, st: Statements, model: str, rows: Sequence[tuple[str, dict[str, Any],
+                                                               dict[str, list[Any]]]]
+) -> None:
+    for rid, values, lists in rows:
+        if values:
+            db.run(st.reindex(model), {"rid": rid, **values})
+        _write_lists(db, st, model, rid, lists, replace=True)
+
+
+def check_refs(db: Db, st: Statements, model: str, checks: Sequence[RefCheck]) -> None:
+    problems: list[FieldProblem] = []
+    for check in checks:
+        ids = list(dict.fromkeys(check.ids))
+        found: set[str] = set()
+        for start in range(0, len(ids), CHUNK):
+            chunk = ids[start : start + CHUNK]
+            params = {f"i{k}": v for k, v in enumerate(chunk)}
+            if check.revision:
+                stmt = st.existing_revisions(len(chunk))
+                params["model"] = check.model
+            else:
+                stmt = st.live_ids(check.model, len(chunk))
+            found.update(r[0] for r in db.rows(stmt, params))
+        kind = "revision of " if check.revision else ""
+        problems += [
+            FieldProblem(f"$.{check.field}", f"no live {kind}{check.model} has id {i!r}")
+            for i in ids
+            if i not in found
+        ]
+    if problems:
+        raise ValidationFailedError(model, problems)
+
+
+_HANDLERS: dict[type, Any] = {
+    InsertResource: insert_resource,
+    AppendRevision: append_revision,
+    ReplaceDraft: replace_draft,
+    SetStatus: set_status,
+    SwitchRevision: switch_revision,
+    MarkDeleted: mark_deleted,
+    PurgeResource: purge,
+}
+
+
+def _reload(db: Db, st: Statements, model: str, resource_id: str) -> StoredResource:
+    found = load(db, st, st.readers[model], [resource_id], False)[0]
+    assert found is not None  # written in this transaction
+    return found
+
+
+def _current(db: Db, st: Statements, model: str, resource_id: str) -> tuple[Any, ...]:
+    rows = db.rows(st.current(model), {"resource_id": resource_id})
+    if not rows:
+        raise _not_found(model, resource_id)
+    return tuple(rows[0])
+
+
+def _point_at(
+    db: Db, st: Statements, model: str, resource_id: str, revision_id: str, data_hash: str,
+    status: str, at: int, by: str, values: dict[str, Any],
+) -> None:
+    db.run(
+        st.update_meta(model, append=False),
+        {
+            "rid": resource_id,
+            "current_revision_id": revision_id,
+            "current_hash": data_hash,
+            "status": status,
+            "updated_at": at,
+            "updated_by": by,
+            **values,
+        },
+    )
+
+
+def _revision_row(
+    model: str, resource_id: str, rev: NewRevision, number: int, parent: str | None,
+    schema_version: int, inline: bool,
+) -> dict[str, Any]:
+    return {
+        "revision_id": rev.revision_id,
+        "resource_id": resource_id,
+        "model": model,
+        "number": number,
+        "parent_revision_id": parent,
+        "status": rev.status,
+        "created_at": rev.at,
+        "created_by": rev.by,
+        "data_hash": rev.data_hash,
+        "size": rev.size,
+        "schema_version": schema_version,
+        "payload": rev.payload if inline else None,
+    }
+
+
+def _write_lists(
+    db: Db, st: Statements, model: str, resource_id: str, lists: dict[str, list[Any]],
+    replace: bool,
+) -> None:
+    for column, values in lists.items():
+        if replace:
+            db.run(st.delete_side(model, column), {"rid": resource_id})
+        if values:
+            db.run_many(
+                st.insert_side(model, column), [{"rid": resource_id, "value": v} for v in values]
+            )
+
+
+def _not_found(model: str, resource_id: str) -> NotFoundError:
+    return NotFoundError(f"{model} {resource_id!r} does not exist", model=model,
+                         resource_id=resource_id)

@@ -1,0 +1,1 @@
+"""TypeScript client generator (see the TypeScript client issue)."""

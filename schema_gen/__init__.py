@@ -1,0 +1,1 @@
+"""Struct -> Strawberry schema and resolvers (see the GraphQL issue)."""
