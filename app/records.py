@@ -20,8 +20,12 @@ def to_micros(value: dt.datetime) -> int:
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=_UTC)
+_ONE_MICRO = dt.timedelta(microseconds=1)
+
+
 def from_micros(value: int) -> dt.datetime:
-    return dt.datetime(1970, 1, 1, tzinfo=_UTC) + dt.timedelta(microseconds=value)
+    return _EPOCH + value * _ONE_MICRO
 
 
 class ResourceMeta(msgspec.Struct, frozen=True):

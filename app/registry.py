@@ -28,6 +28,7 @@ class Registry:
         name: str | None = None,
         indexed: Sequence[str] = (),
         unique: Sequence[Sequence[str]] = (),
+        indexes: Sequence[Sequence[str]] = (),
         id_generator: Callable[[], str] | None = None,
         validators: Sequence[Callable[..., Any]] = (),
         schema_version: int = 1,
@@ -41,6 +42,8 @@ class Registry:
             indexed: dotted paths to search and sort on (refs and Unique fields
                 are indexed without being listed).
             unique: groups of paths whose combined values must be unique.
+            indexes: composite indexes for frequent filter + sort pairs, e.g.
+                ``[("category", "price")]`` for "category = X order by price".
             id_generator: makes resource ids (default: UUIDv7 strings).
             validators: checks run after type validation; each takes the
                 instance and raises ValueError, returns problems, or is async.
@@ -52,7 +55,7 @@ class Registry:
                 misused markers, or a name already taken.
         """
         spec = build_spec(
-            model, name=name, indexed=indexed, unique=unique, schema_version=schema_version,
+            model, name=name, indexed=indexed, unique=unique, indexes=indexes, schema_version=schema_version,
             id_generator=id_generator, validators=validators, plural=plural,
         )
         if spec.name in self.specs:

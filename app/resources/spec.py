@@ -91,6 +91,8 @@ class ResourceSpec:
         model: the Struct class.
         indexed: searchable paths by path, refs and unique fields included.
         unique_groups: tuples of paths whose combined value is unique.
+        indexes: composite indexes (tuples of paths) for frequent filter +
+            sort combinations, e.g. ``("category", "price")``.
         schema_version: stored on every revision of the model.
         id_generator: makes new resource ids.
         validators: extra checks run after type validation, sync or async;
@@ -102,6 +104,7 @@ class ResourceSpec:
     model: type[msgspec.Struct]
     indexed: dict[str, IndexedField]
     unique_groups: list[tuple[str, ...]]
+    indexes: list[tuple[str, ...]] = dataclasses.field(default_factory=list)
     schema_version: int = 1
     id_generator: Callable[[], str] = new_id
     validators: list[Callable[..., Any]] = dataclasses.field(default_factory=list)
@@ -122,6 +125,7 @@ def build_spec(
     name: str | None = None,
     indexed: Sequence[str] = (),
     unique: Sequence[Sequence[str]] = (),
+    indexes: Sequence[Sequence[str]] = (),
     schema_version: int = 1,
     id_generator: Callable[[], str] | None = None,
     validators: Sequence[Callable[..., Any]] = (),
@@ -176,11 +180,22 @@ def build_spec(
                 )
             result.setdefault(path, found[path])
     groups += [(f.path,) for f in result.values() if f.unique]
+    composite = [tuple(g) for g in indexes]
+    for group in composite:
+        for path in group:
+            if path not in result or result[path].multi:
+                raise ConfigurationError(
+                    f"model {name!r}: composite index {group!r} names {path!r}, which is "
+                    "not an indexed single-valued path",
+                    "List the path in indexed=[...] too; list fields cannot join a "
+                    "composite index.",
+                )
     return ResourceSpec(
         name=name,
         model=model,
         indexed=result,
         unique_groups=groups,
+        indexes=composite,
         schema_version=schema_version,
         id_generator=id_generator or new_id,
         validators=list(validators),

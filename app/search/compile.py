@@ -23,7 +23,7 @@ from app.resources.indexing import to_db
 from app.resources.spec import IndexedField, ResourceSpec
 from app.search.query import And, Condition, Filter, Not, Or, SearchQuery, SortKey
 from app.storage.sql.statements import params as bind_params
-from app.storage.sql.tables import META_COLUMNS, ModelTables, model_tables, revisions
+from app.storage.sql.tables import META_COLUMNS, ModelTables, model_tables
 
 _ORDERED = frozenset({"eq", "ne", "in", "not_in", "is_null", "gt", "gte", "lt", "lte"})
 _TEXT = _ORDERED | {"contains", "starts_with", "ends_with"}
@@ -234,21 +234,20 @@ def compile_search(
     tables = b.tables
     postgres = dialect == "postgresql"
 
-    def build() -> Any:
-        meta = tables.meta
-        cols = [meta.c[c] for c in META_COLUMNS] + [meta.c[f.column] for f in tables.singles]
-        source: Any = meta
-        if with_payload:
-            cols.append(revisions.c.payload)
-            source = meta.outerjoin(
-                revisions, revisions.c.revision_id == meta.c.current_revision_id
-            )
-        stmt = sa.select(*cols).select_from(source).where(*(c() for c in clauses))
+    def ordered(stmt: Any, source: Any) -> Any:
         for column, descending in order:
-            expr = meta.c[column].desc() if descending else meta.c[column].asc()
+            expr = source.c[column].desc() if descending else source.c[column].asc()
             if postgres:
                 expr = expr.nulls_last() if descending else expr.nulls_first()
             stmt = stmt.order_by(expr)
+        return stmt
+
+    def build() -> Any:
+        meta = tables.meta
+        cols = [meta.c[c] for c in META_COLUMNS] + [meta.c[f.column] for f in tables.singles]
+        if with_payload:
+            cols.append(meta.c.current_payload)
+        stmt = ordered(sa.select(*cols).where(*(c() for c in clauses)), meta)
         stmt = stmt.limit(sa.bindparam(limit_name))
         if offset_name is not None:
             stmt = stmt.offset(sa.bindparam(offset_name))

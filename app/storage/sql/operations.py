@@ -39,6 +39,7 @@ from app.storage.base import (
 )
 from app.storage.sql.runner import Db
 from app.storage.sql.statements import Statements
+from app.storage.sql.tables import META_COLUMNS
 
 CHUNK = 500
 
@@ -49,18 +50,17 @@ class RowReader:
     def __init__(self, st: Statements, model: str) -> None:
         t = st.tables(model)
         self.model = model
-        self.paths = [f.path for f in t.singles]
-        self.converters = [from_db(f) for f in t.singles]
-        self.first_index = 11
-        self.payload_at = 11 + len(self.paths)
+        plain = ("str", "int", "float")
+        self.plain = [(f.path, i) for i, f in enumerate(t.singles, 11)
+                      if f.kind in plain and f.enum_type is None]
+        self.converted = [(f.path, i, from_db(f)) for i, f in enumerate(t.singles, 11)
+                          if not (f.kind in plain and f.enum_type is None)]
+        self.payload_at = 11 + len(t.singles)
 
     def __call__(self, row: Sequence[Any], with_payload: bool) -> StoredResource:
-        indexed = {
-            path: convert(row[i])
-            for i, (path, convert) in enumerate(
-                zip(self.paths, self.converters, strict=True), start=self.first_index
-            )
-        }
+        indexed = {path: row[i] for path, i in self.plain}
+        for path, i, convert in self.converted:
+            indexed[path] = convert(row[i])
         meta = ResourceMeta(
             model=self.model,
             resource_id=row[0],
@@ -174,30 +174,31 @@ def insert_resource(db: Db, st: Statements, op: InsertResource) -> StoredResourc
     check_refs(db, st, op.model, rev.refs)
     db.run(st.insert_revision(), _revision_row(op.model, op.resource_id, rev, 1, None,
                                                op.schema_version, st.inline))
-    db.run(
-        st.insert_meta(op.model),
-        {
-            "resource_id": op.resource_id,
-            "current_revision_id": rev.revision_id,
-            "current_hash": rev.data_hash,
-            "status": rev.status,
-            "created_at": rev.at,
-            "created_by": rev.by,
-            "updated_at": rev.at,
-            "updated_by": rev.by,
-            "revision_count": 1,
-            "deleted": False,
-            "schema_version": op.schema_version,
-            **rev.values,
-        },
-    )
+    row = {
+        "resource_id": op.resource_id,
+        "current_revision_id": rev.revision_id,
+        "current_hash": rev.data_hash,
+        "status": rev.status,
+        "created_at": rev.at,
+        "created_by": rev.by,
+        "updated_at": rev.at,
+        "updated_by": rev.by,
+        "revision_count": 1,
+        "deleted": False,
+        "schema_version": op.schema_version,
+        "current_payload": rev.payload if st.inline else None,
+        **rev.values,
+    }
+    db.run(st.insert_meta(op.model), row)
     _write_lists(db, st, op.model, op.resource_id, rev.lists, replace=False)
-    return _reload(db, st, op.model, op.resource_id)
+    return _written(st, op.model, row)
 
 
 def append_revision(db: Db, st: Statements, op: AppendRevision) -> AppendResult:
     rev = op.revision
-    current, current_hash, status, deleted, count = _current(db, st, op.model, op.resource_id)
+    current, current_hash, status, deleted, count, created_at, created_by = _current(
+        db, st, op.model, op.resource_id
+    )
     if deleted and not op.allow_deleted:
         raise ResourceDeletedError(op.model, op.resource_id, "updating it")
     if op.expected_revision_id is not None and op.expected_revision_id != current:
@@ -208,28 +209,28 @@ def append_revision(db: Db, st: Statements, op: AppendRevision) -> AppendResult:
     number = count + 1
     db.run(st.insert_revision(), _revision_row(op.model, op.resource_id, rev, number, current,
                                                op.schema_version, st.inline))
-    db.run(
-        st.update_meta(op.model, append=True),
-        {
-            "rid": op.resource_id,
-            "current_revision_id": rev.revision_id,
-            "current_hash": rev.data_hash,
-            "status": rev.status,
-            "updated_at": rev.at,
-            "updated_by": rev.by,
-            "revision_count": number,
-            "schema_version": op.schema_version,
-            **rev.values,
-        },
-    )
+    row = {
+        "rid": op.resource_id,
+        "current_revision_id": rev.revision_id,
+        "current_hash": rev.data_hash,
+        "current_payload": rev.payload if st.inline else None,
+        "status": rev.status,
+        "updated_at": rev.at,
+        "updated_by": rev.by,
+        "revision_count": number,
+        "schema_version": op.schema_version,
+        **rev.values,
+    }
+    db.run(st.update_meta(op.model, append=True), row)
     _write_lists(db, st, op.model, op.resource_id, rev.lists, replace=True)
-    return AppendResult(True, number, current, rev.revision_id,
-                        _reload(db, st, op.model, op.resource_id))
+    written = _written(st, op.model, {**row, "resource_id": op.resource_id, "deleted": deleted,
+                                      "created_at": created_at, "created_by": created_by})
+    return AppendResult(True, number, current, rev.revision_id, written)
 
 
 def replace_draft(db: Db, st: Statements, op: ReplaceDraft) -> StoredResource:
     rev = op.revision
-    current, _, status, deleted, _ = _current(db, st, op.model, op.resource_id)
+    current, _, status, deleted, *_ = _current(db, st, op.model, op.resource_id)
     if deleted:
         raise ResourceDeletedError(op.model, op.resource_id, "modifying it")
     if current != rev.revision_id:
@@ -247,8 +248,8 @@ def replace_draft(db: Db, st: Statements, op: ReplaceDraft) -> StoredResource:
         {"rid": current, "data_hash": rev.data_hash, "size": rev.size,
          "payload": rev.payload if st.inline else None},
     )
-    _point_at(db, st, op.model, op.resource_id, current, rev.data_hash, status, rev.at, rev.by,
-              rev.values)
+    _point_at(db, st, op.model, op.resource_id, current, rev.data_hash, rev.payload, status,
+              rev.at, rev.by, rev.values)
     _write_lists(db, st, op.model, op.resource_id, rev.lists, replace=True)
     return _reload(db, st, op.model, op.resource_id)
 
@@ -262,12 +263,12 @@ def set_status(db: Db, st: Statements, op: SetStatus) -> None:
 
 
 def switch_revision(db: Db, st: Statements, op: SwitchRevision) -> StoredResource:
-    current, _, _, deleted, _ = _current(db, st, op.model, op.resource_id)
+    current, _, _, deleted, *_ = _current(db, st, op.model, op.resource_id)
     if deleted:
         raise ResourceDeletedError(op.model, op.resource_id, "switching its revision")
     if op.expected_revision_id is not None and op.expected_revision_id != current:
         raise RevisionConflictError(op.resource_id, op.expected_revision_id, current)
-    target = revision(db, st, op.resource_id, op.revision_id, False)
+    target = revision(db, st, op.resource_id, op.revision_id, st.inline)
     if target is None:
         raise NotFoundError(
             f"{op.model} {op.resource_id!r} has no revision {op.revision_id!r}",
@@ -275,8 +276,8 @@ def switch_revision(db: Db, st: Statements, op: SwitchRevision) -> StoredResourc
             revision_id=op.revision_id,
         )
     info = target.info
-    _point_at(db, st, op.model, op.resource_id, info.revision_id, info.data_hash, info.status,
-              op.at, op.by, op.values)
+    _point_at(db, st, op.model, op.resource_id, info.revision_id, info.data_hash,
+              target.payload, info.status, op.at, op.by, op.values)
     _write_lists(db, st, op.model, op.resource_id, op.lists, replace=True)
     return _reload(db, st, op.model, op.resource_id)
 
@@ -344,6 +345,13 @@ _HANDLERS: dict[type, Any] = {
 }
 
 
+def _written(st: Statements, model: str, row: dict[str, Any]) -> StoredResource:
+    """The record of a row this transaction wrote, without reading it back."""
+    reader = st.readers[model]
+    layout = [*META_COLUMNS, *(f.column for f in st.tables(model).singles)]
+    return reader(tuple([row.get(c) for c in layout]), False)
+
+
 def _reload(db: Db, st: Statements, model: str, resource_id: str) -> StoredResource:
     found = load(db, st, st.readers[model], [resource_id], False)[0]
     assert found is not None  # written in this transaction
@@ -359,7 +367,7 @@ def _current(db: Db, st: Statements, model: str, resource_id: str) -> tuple[Any,
 
 def _point_at(
     db: Db, st: Statements, model: str, resource_id: str, revision_id: str, data_hash: str,
-    status: str, at: int, by: str, values: dict[str, Any],
+    payload: bytes | None, status: str, at: int, by: str, values: dict[str, Any],
 ) -> None:
     db.run(
         st.update_meta(model, append=False),
@@ -367,6 +375,7 @@ def _point_at(
             "rid": resource_id,
             "current_revision_id": revision_id,
             "current_hash": data_hash,
+            "current_payload": payload if st.inline else None,
             "status": status,
             "updated_at": at,
             "updated_by": by,

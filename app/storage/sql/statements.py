@@ -157,16 +157,10 @@ class Statements:
         def build() -> Any:
             t = self.tables(model)
             cols = self.meta_select_columns(t)
-            source: Any = t.meta
             if with_payload:
-                cols.append(revisions.c.payload)
-                source = t.meta.outerjoin(
-                    revisions, revisions.c.revision_id == t.meta.c.current_revision_id
-                )
-            return (
-                sa.select(*cols)
-                .select_from(source)
-                .where(t.meta.c.resource_id.in_(params(f"i{k}" for k in range(n))))
+                cols.append(t.meta.c.current_payload)
+            return sa.select(*cols).where(
+                t.meta.c.resource_id.in_(params(f"i{k}" for k in range(n)))
             )
 
         return self.compiled(("load", model, n, with_payload), build)
@@ -174,7 +168,7 @@ class Statements:
     def insert_meta(self, model: str) -> Compiled:
         def build() -> Any:
             t = self.tables(model)
-            cols = [*META_COLUMNS, *(f.column for f in t.singles)]
+            cols = [*META_COLUMNS, "current_payload", *(f.column for f in t.singles)]
             return t.meta.insert().values({c: sa.bindparam(c) for c in cols})
 
         return self.compiled(("insert_meta", model), build)
@@ -188,6 +182,8 @@ class Statements:
                 m.c.status,
                 m.c.deleted,
                 m.c.revision_count,
+                m.c.created_at,
+                m.c.created_by,
             ).where(m.c.resource_id == sa.bindparam("resource_id"))
             return stmt.with_for_update() if self.for_update else stmt
 
@@ -201,6 +197,7 @@ class Statements:
             cols = [
                 "current_revision_id",
                 "current_hash",
+                "current_payload",
                 "status",
                 "updated_at",
                 "updated_by",

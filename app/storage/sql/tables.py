@@ -4,7 +4,9 @@ Each model gets ``specql_m_<model>``: one row per resource holding its meta
 (current revision pointer, times, users, counters, soft-delete flag) and one
 typed column per single-valued indexed path, each with a B-tree index. A
 list-valued path gets a side table ``specql_l_<model>__<column>`` of
-(resource_id, value) rows. Timestamps are integer microseconds since the
+(resource_id, value) rows. When payloads are kept inline, the row also
+carries a copy of the current payload (``current_payload``), so that a get or
+a search page reads one row per resource and no join. Timestamps are integer microseconds since the
 epoch (UTC) so that sorting, comparing and paging are plain integer work on
 every dialect.
 """
@@ -104,12 +106,20 @@ class ModelTables:
             sa.Column("revision_count", sa.Integer, nullable=False),
             sa.Column("deleted", sa.Boolean(create_constraint=False), nullable=False),
             sa.Column("schema_version", sa.Integer, nullable=False),
+            sa.Column("current_payload", sa.LargeBinary),
             *(sa.Column(f.column, _COLUMN_TYPES[f.kind]) for f in singles),
         )
+        # Every index carries ``deleted`` right after its first column: searches
+        # (live rows by default) then filter and count from the index alone.
+        deleted = self.meta.c.deleted
         for column in ("created_at", "updated_at", "created_by", "updated_by"):
-            sa.Index(index_name(name, column), self.meta.c[column])
+            sa.Index(index_name(name, column), self.meta.c[column], deleted)
         for f in singles:
-            sa.Index(index_name(name, f.column), self.meta.c[f.column])
+            sa.Index(index_name(name, f.column), self.meta.c[f.column], deleted)
+        for group in spec.indexes:
+            columns = [self.meta.c[spec.indexed[p].column] for p in group]
+            sa.Index(index_name(name, *(c.name for c in columns)), columns[0], deleted,
+                     *columns[1:])
         self.unique_indexes: dict[str, tuple[str, ...]] = {}
         for group in spec.unique_groups:
             columns = [spec.indexed[p].column for p in group]
