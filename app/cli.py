@@ -28,12 +28,17 @@ def root(
 def demo(
     data_dir: str = typer.Option(".specql-demo", help="Where the disk profile keeps data."),
 ) -> None:
-    """Run the bundled example against the disk profile and print what it does."""
+    """Run the bundled example app on the disk profile and print what it does."""
     import asyncio
 
-    from examples.blog import main as blog_main
+    from app.errors import ConfigurationError, SpecQLError
+    from app.example import tour
 
-    asyncio.run(blog_main(data_dir))
+    try:
+        asyncio.run(tour(data_dir, typer.echo))
+    except (SpecQLError, ConfigurationError) as exc:
+        typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(1) from None
 
 
 def main() -> None:
