@@ -5,7 +5,6 @@ embedded store opens) and hands alembic an open connection.
 """
 
 from alembic import context
-
 from app.storage.sql.tables import metadata
 
 VERSION_TABLE = "specql_alembic_version"
@@ -21,8 +20,6 @@ if connection is None:  # pragma: no cover - offline SQL generation
     with context.begin_transaction():
         context.run_migrations()
 else:
-    context.configure(
-        connection=connection, target_metadata=metadata, version_table=VERSION_TABLE
-    )
+    context.configure(connection=connection, target_metadata=metadata, version_table=VERSION_TABLE)
     with context.begin_transaction():
         context.run_migrations()

@@ -79,8 +79,7 @@ class RevisionConflictError(ConflictError):
 
     def __init__(self, resource_id: str, expected: str, actual: str) -> None:
         super().__init__(
-            f"resource {resource_id!r} is at revision {actual!r}, "
-            f"not the expected {expected!r}",
+            f"resource {resource_id!r} is at revision {actual!r}, not the expected {expected!r}",
             resource_id=resource_id,
             expected=expected,
             actual=actual,

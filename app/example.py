@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from collections.abc import Callable
 from typing import Annotated
 
 import msgspec
@@ -68,20 +69,32 @@ async def seed(manager: ResourceManager) -> dict[str, Resource[object]]:
     async with manager.using(user="seed"):
         ada = await manager.create(User, User("ada@example.org", "Ada", Profile("Engines")))
         alan = await manager.create(User, User("alan@example.org", "Alan"))
-        intro = await manager.create(Post, Post(
-            "Hello, SpecQL", "Versioned resources from Structs.", ada.id,
-            PostStatus.PUBLISHED, ["intro", "news"], dt.datetime(2026, 11, 1, tzinfo=dt.UTC),
-        ))
-        draft = await manager.create(Post, Post("Notes", "Work in progress.", alan.id,
-                                                tags=["notes"]))
+        intro = await manager.create(
+            Post,
+            Post(
+                "Hello, SpecQL",
+                "Versioned resources from Structs.",
+                ada.id,
+                PostStatus.PUBLISHED,
+                ["intro", "news"],
+                dt.datetime(2026, 11, 1, tzinfo=dt.UTC),
+            ),
+        )
+        draft = await manager.create(
+            Post, Post("Notes", "Work in progress.", alan.id, tags=["notes"])
+        )
         note = await manager.create(Comment, Comment(intro.id, alan.id, "Nice!"))
-    return {"ada": ada.resource, "alan": alan.resource, "intro": intro.resource,
-            "draft": draft.resource, "comment": note.resource}
+    return {
+        "ada": ada.resource,
+        "alan": alan.resource,
+        "intro": intro.resource,
+        "draft": draft.resource,
+        "comment": note.resource,
+    }
 
 
-async def tour(data_dir: str, out: object = print) -> None:
+async def tour(data_dir: str, say: Callable[[str], object] = print) -> None:
     """Walk through the manager API on the disk profile, printing each step."""
-    say = out  # type: ignore[assignment]
     manager = await build_registry().open(profile="disk", data_dir=data_dir)
     async with manager:
         if await manager.count(User):
@@ -89,18 +102,26 @@ async def tour(data_dir: str, out: object = print) -> None:
         else:
             await seed(manager)
             say(f"seeded {await manager.count(User)} users, {await manager.count(Post)} posts")
-        page = await manager.search(Post, F("status") == PostStatus.PUBLISHED,
-                                    sort=["-published_at"], limit=5)
+        page = await manager.search(
+            Post, F("status") == PostStatus.PUBLISHED, sort=["-published_at"], limit=5
+        )
         for post in page.items:
             say(f"published: {post.data.title!r} by {post.data.author_id}")
         first = page.items[0] if page.items else None
         if first is not None:
-            updated = await manager.patch(Post, first.id, [
-                {"op": "add", "path": "/tags/-", "value": "tour"},
-            ], user="demo")
+            updated = await manager.patch(
+                Post,
+                first.id,
+                [
+                    {"op": "add", "path": "/tags/-", "value": "tour"},
+                ],
+                user="demo",
+            )
             history = await manager.history(Post, first.id)
-            say(f"patched {first.data.title!r}: now {len(history.items)} revisions, "
-                f"tags {updated.resource.data.tags}")
+            say(
+                f"patched {first.data.title!r}: now {len(history.items)} revisions, "
+                f"tags {updated.resource.data.tags}"
+            )
             referrers = await manager.referrers(Post, first.id)
             say(f"{len(referrers)} comment(s) point at it")
         say("tagged 'intro': " + str(await manager.count(Post, {"tags": {"eq": "intro"}})))

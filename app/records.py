@@ -10,7 +10,7 @@ import msgspec
 from app.types import RevisionStatus
 
 T = TypeVar("T")
-_UTC = dt.timezone.utc
+_UTC = dt.UTC
 
 
 def to_micros(value: dt.datetime) -> int:

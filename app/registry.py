@@ -55,8 +55,15 @@ class Registry:
                 misused markers, or a name already taken.
         """
         spec = build_spec(
-            model, name=name, indexed=indexed, unique=unique, indexes=indexes, schema_version=schema_version,
-            id_generator=id_generator, validators=validators, plural=plural,
+            model,
+            name=name,
+            indexed=indexed,
+            unique=unique,
+            indexes=indexes,
+            schema_version=schema_version,
+            id_generator=id_generator,
+            validators=validators,
+            plural=plural,
         )
         if spec.name in self.specs:
             raise ConfigurationError(
@@ -102,7 +109,7 @@ class Registry:
         stores = open_stores(settings)
         manager = ResourceManager(self.specs, stores, settings, self.hooks)
         try:
-            await stores.meta.open(list(self.specs.values()), backfill=manager.backfill)  # type: ignore[call-arg]
+            await stores.meta.open(list(self.specs.values()), backfill=manager.backfill)
         except BaseException:
             await stores.close()
             raise

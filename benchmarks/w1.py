@@ -115,16 +115,36 @@ async def run_once(args: argparse.Namespace) -> dict[str, float]:
 
 
 def run_peer(args: argparse.Namespace) -> dict[str, object]:
-    python = subprocess.run(
-        ["bash", str(HERE / "peers" / "setup_specstar.sh")],
-        check=True, capture_output=True, text=True,
-    ).stdout.strip().splitlines()[-1]
+    python = (
+        subprocess.run(
+            ["bash", str(HERE / "peers" / "setup_specstar.sh")],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        .stdout.strip()
+        .splitlines()[-1]
+    )
     out = subprocess.run(
-        [python, str(HERE / "peers" / "specstar_w1.py"), "--n", str(args.n),
-         "--gets", str(args.gets), "--updates", str(args.updates),
-         "--searches", str(args.peer_searches), "--counts", str(args.peer_searches),
-         "--runs", str(args.runs)],
-        check=True, capture_output=True, text=True,
+        [
+            python,
+            str(HERE / "peers" / "specstar_w1.py"),
+            "--n",
+            str(args.n),
+            "--gets",
+            str(args.gets),
+            "--updates",
+            str(args.updates),
+            "--searches",
+            str(args.peer_searches),
+            "--counts",
+            str(args.peer_searches),
+            "--runs",
+            str(args.runs),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout
     return json.loads(out.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
@@ -142,11 +162,19 @@ def main() -> None:
     p.add_argument("--searches", type=int, default=200)
     p.add_argument("--counts", type=int, default=200)
     p.add_argument("--runs", type=int, default=3)
-    p.add_argument("--composite", action=argparse.BooleanOptionalAction, default=True,
-                   help="declare the (category, price) index the W1 search uses")
+    p.add_argument(
+        "--composite",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="declare the (category, price) index the W1 search uses",
+    )
     p.add_argument("--peer", choices=["specstar"], default=None)
-    p.add_argument("--peer-searches", type=int, default=20,
-                   help="searches and counts for the peer (it scans: ~1/s at n=10,000)")
+    p.add_argument(
+        "--peer-searches",
+        type=int,
+        default=20,
+        help="searches and counts for the peer (it scans: ~1/s at n=10,000)",
+    )
     p.add_argument("--write", action="store_true", help="update benchmarks/RESULTS.md")
     args = p.parse_args()
 
@@ -172,7 +200,7 @@ def main() -> None:
         row = f"| {ph} | {ours[ph]:,.0f} |"
         if peer:
             other = theirs.get(ph, 0.0)
-            row += f" {other:,.1f} | {ours[ph] / other:,.1f}× |" if other else " n/a | |"
+            row += f" {other:,.1f} | {ours[ph] / other:,.1f}x |" if other else " n/a | |"
         lines.append(row)
     table = "\n".join(lines)
     print(table)
@@ -189,9 +217,14 @@ def write_results(table: str, args: argparse.Namespace, peer: dict[str, object] 
     path = HERE / "RESULTS.md"
     text = path.read_text() if path.exists() else "# Benchmark results\n"
     start, end = "<!-- W1:start -->", "<!-- W1:end -->"
-    cpu = next((line.split(":", 1)[1].strip() for line in
-                Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")),
-               platform.processor())
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
     body = (
         f"{start}\n## W1: resource core, disk profile\n\n"
         f"Measured {dt.date.today().isoformat()} on {os.cpu_count()} cores ({cpu}), "
@@ -199,12 +232,16 @@ def write_results(table: str, args: argparse.Namespace, peer: dict[str, object] 
         f"gets={args.gets}, updates={args.updates}, searches={args.searches}, "
         f"counts={args.counts}; median of {args.runs} runs; sequential calls. "
         "SpecQL searches return the data of each hit; specstar's return metas only."
-        + (f" specstar {peer['version']}: searches and counts "
-           f"{args.peer_searches} per run (its disk store scans every file)." if peer else "")
+        + (
+            f" specstar {peer['version']}: searches and counts "
+            f"{args.peer_searches} per run (its disk store scans every file)."
+            if peer
+            else ""
+        )
         + f"\n\n{table}\n{end}"
     )
     if start in text:
-        text = text[: text.index(start)] + body + text[text.index(end) + len(end):]
+        text = text[: text.index(start)] + body + text[text.index(end) + len(end) :]
     else:
         text = text.rstrip() + "\n\n" + body + "\n"
     path.write_text(text)

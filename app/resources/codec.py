@@ -30,7 +30,8 @@ class ModelCodec:
         self._field_decoders: dict[str, Any] | None = None
 
     def encode(self, obj: msgspec.Struct) -> bytes:
-        return self._encode(obj)
+        payload: bytes = self._encode(obj)
+        return payload
 
     def decode(self, payload: bytes) -> Any:
         return self._decode(payload)
@@ -40,8 +41,12 @@ class ModelCodec:
         if not isinstance(data, (self.model, Mapping)):
             raise ValidationFailedError(
                 self.name,
-                [FieldProblem("$", f"expected a {self.model.__name__} or a mapping, "
-                                   f"got {type(data).__name__}")],
+                [
+                    FieldProblem(
+                        "$",
+                        f"expected a {self.model.__name__} or a mapping, got {type(data).__name__}",
+                    )
+                ],
             )
         try:
             obj = self._decode(self._encode(data))

@@ -63,5 +63,9 @@ class Hooks:
                     if inspect.isawaitable(result):
                         await result
                 except Exception:
-                    log.exception("after_%s hook failed for %s %s", event.action,
-                                  event.model, event.resource_id)
+                    log.exception(
+                        "after_%s hook failed for %s %s",
+                        event.action,
+                        event.model,
+                        event.resource_id,
+                    )

@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import jsonpatch
 import jsonpointer
-import msgspec
 
 from app.config import Settings
 from app.errors import (
@@ -41,7 +40,7 @@ from app.records import (
 )
 from app.resources.codec import ModelCodec, data_hash
 from app.resources.context import OperationScope, acting
-from app.resources.events import Event, Hooks
+from app.resources.events import Action, Event, Hooks
 from app.resources.indexing import make_extractor
 from app.resources.refs import ref_checks, to_plain, without_ref
 from app.resources.spec import ResourceSpec
@@ -52,7 +51,7 @@ from app.storage.base import (
     CompiledSearch,
     InsertResource,
     MarkDeleted,
-    MetaReader,
+    MetaTransaction,
     NewRevision,
     PurgeResource,
     ReplaceDraft,
@@ -61,9 +60,8 @@ from app.storage.base import (
     StoredResource,
     SwitchRevision,
 )
-from app.storage.cache import CachedRevisionStore
 from app.storage.profiles import Stores
-from app.types import Binary, RevisionStatus, new_id
+from app.types import Binary, OnDelete, RevisionStatus, new_id
 
 _RETRIES = 20
 
@@ -85,8 +83,9 @@ class ResourceManager:
     registry names (``"post"``) or the registered Struct classes.
     """
 
-    def __init__(self, specs: Mapping[str, ResourceSpec], stores: Stores, settings: Settings,
-                 hooks: Hooks) -> None:
+    def __init__(
+        self, specs: Mapping[str, ResourceSpec], stores: Stores, settings: Settings, hooks: Hooks
+    ) -> None:
         self.settings = settings
         self.stores = stores
         self.hooks = hooks
@@ -110,16 +109,18 @@ class ResourceManager:
         return OperationScope(user, now)
 
     def _acting(self, user: str | None, now: dt.datetime | None) -> tuple[str, int]:
-        return acting(user, now, default_user=self.settings.default_user,
-                      strict=self.settings.strict_context)
+        return acting(
+            user, now, default_user=self.settings.default_user, strict=self.settings.strict_context
+        )
 
     def _model(self, model: str | type) -> _Model:
         name = self._by_class.get(model, model) if isinstance(model, type) else model
         found = self._models.get(name) if isinstance(name, str) else None
         if found is None:
             known = ", ".join(sorted(self._models)) or "none"
-            raise NotFoundError(f"unknown model {model!r}; registered models: {known}",
-                                model=str(model))
+            raise NotFoundError(
+                f"unknown model {model!r}; registered models: {known}", model=str(model)
+            )
         return found
 
     @property
@@ -128,7 +129,11 @@ class ResourceManager:
 
     # -- reads -------------------------------------------------------------
     async def get(
-        self, model: str | type, resource_id: str, *, revision_id: str | None = None,
+        self,
+        model: str | type,
+        resource_id: str,
+        *,
+        revision_id: str | None = None,
         include_deleted: bool = False,
     ) -> Resource[Any]:
         """The current data of a resource, or the data at ``revision_id``.
@@ -140,14 +145,16 @@ class ResourceManager:
         """
         m = self._model(model)
         if revision_id is None:
-            stored = (await self.stores.meta.load(m.spec.name, [resource_id],
-                                                  with_payload=self._inline))[0]
+            stored = (
+                await self.stores.meta.load(m.spec.name, [resource_id], with_payload=self._inline)
+            )[0]
             self._require(m, resource_id, stored, include_deleted)
             assert stored is not None
             return (await self._with_data(m, [stored]))[0]
         meta = await self.get_meta(model, resource_id, include_deleted=include_deleted)
-        found = await self.stores.meta.revision(m.spec.name, resource_id, revision_id,
-                                                with_payload=self._inline)
+        found = await self.stores.meta.revision(
+            m.spec.name, resource_id, revision_id, with_payload=self._inline
+        )
         if found is None:
             raise self._no_revision(m, resource_id, revision_id)
         payload = found.payload
@@ -162,8 +169,9 @@ class ResourceManager:
         """Current data of many resources in one store round trip, None where
         a resource is missing (or deleted)."""
         m = self._model(model)
-        stored = await self.stores.meta.load(m.spec.name, list(resource_ids),
-                                             with_payload=self._inline)
+        stored = await self.stores.meta.load(
+            m.spec.name, list(resource_ids), with_payload=self._inline
+        )
         live = [s for s in stored if s is not None and (include_deleted or not s.meta.is_deleted)]
         loaded = {r.meta.resource_id: r for r in await self._with_data(m, live)}
         return [loaded.get(i) for i in resource_ids]
@@ -196,8 +204,9 @@ class ResourceManager:
                 raise BadRequestError(f"history cursor {after!r} is not one this API issued")
             before = int(after)
         await self.get_meta(model, resource_id)
-        rows = await self.stores.meta.revisions(m.spec.name, resource_id, limit=limit + 1,
-                                                before_number=before)
+        rows = await self.stores.meta.revisions(
+            m.spec.name, resource_id, limit=limit + 1, before_number=before
+        )
         more = len(rows) > limit
         rows = rows[:limit]
         return Page(rows, str(rows[-1].number) if more and rows else None)
@@ -245,7 +254,10 @@ class ResourceManager:
         query = SearchQuery(
             where=parse_where(where),
             sort=tuple(SortKey.parse(s) for s in ([sort] if isinstance(sort, str) else sort)),
-            limit=limit, offset=offset, after=after, before=before,
+            limit=limit,
+            offset=offset,
+            after=after,
+            before=before,
             include_deleted=include_deleted,
         )
         fetch_payload = with_data and self._inline
@@ -265,14 +277,19 @@ class ResourceManager:
         items: list[Any] = (await self._with_data(m, rows)) if with_data else [r.meta for r in rows]
         return Page(
             items,
-            next_cursor=encode_cursor(compiled.fingerprint, last) if forward_more and last
-            is not None else None,
-            prev_cursor=encode_cursor(compiled.fingerprint, first) if backward_more and first
-            is not None else None,
+            next_cursor=encode_cursor(compiled.fingerprint, last)
+            if forward_more and last is not None
+            else None,
+            prev_cursor=encode_cursor(compiled.fingerprint, first)
+            if backward_more and first is not None
+            else None,
         )
 
     async def count(
-        self, model: str | type, where: Filter | Mapping[str, Any] | None = None, *,
+        self,
+        model: str | type,
+        where: Filter | Mapping[str, Any] | None = None,
+        *,
         include_deleted: bool = False,
     ) -> int:
         m = self._model(model)
@@ -285,13 +302,19 @@ class ResourceManager:
     ) -> list[Referrer]:
         """Resources whose ref fields point at this one, found through the index."""
         m = self._model(model)
-        return await self.stores.meta.referrers(m.spec.name, [resource_id],
-                                                live_only=not include_deleted)
+        return await self.stores.meta.referrers(
+            m.spec.name, [resource_id], live_only=not include_deleted
+        )
 
     # -- writes ------------------------------------------------------------
     async def create(
-        self, model: str | type, data: Any, *, resource_id: str | None = None,
-        status: RevisionStatus = "stable", user: str | None = None,
+        self,
+        model: str | type,
+        data: Any,
+        *,
+        resource_id: str | None = None,
+        status: RevisionStatus = "stable",
+        user: str | None = None,
         now: dt.datetime | None = None,
     ) -> WriteResult[Any]:
         """Validate and store a new resource; its first revision is ``status``.
@@ -302,13 +325,21 @@ class ResourceManager:
             ConflictError: ``resource_id`` is taken.
             LimitExceededError: the encoded data is over ``max_payload_bytes``.
         """
-        return (await self.create_many(model, [data], resource_ids=[resource_id],
-                                       status=status, user=user, now=now))[0]
+        return (
+            await self.create_many(
+                model, [data], resource_ids=[resource_id], status=status, user=user, now=now
+            )
+        )[0]
 
     async def create_many(
-        self, model: str | type, items: Sequence[Any], *,
-        resource_ids: Sequence[str | None] | None = None, status: RevisionStatus = "stable",
-        user: str | None = None, now: dt.datetime | None = None,
+        self,
+        model: str | type,
+        items: Sequence[Any],
+        *,
+        resource_ids: Sequence[str | None] | None = None,
+        status: RevisionStatus = "stable",
+        user: str | None = None,
+        now: dt.datetime | None = None,
     ) -> list[WriteResult[Any]]:
         """Create many resources in one transaction: all are stored or none.
 
@@ -331,8 +362,9 @@ class ResourceManager:
             except ValidationFailedError as exc:
                 if len(items) == 1:
                     raise
-                problems += [FieldProblem(f"$[{index}]{p.path[1:]}", p.message)
-                             for p in exc.problems]
+                problems += [
+                    FieldProblem(f"$[{index}]{p.path[1:]}", p.message) for p in exc.problems
+                ]
         if problems:
             raise ValidationFailedError(m.spec.name, problems)
         ops = []
@@ -343,17 +375,26 @@ class ResourceManager:
             ops.append(InsertResource(m.spec.name, rid, rev, m.spec.schema_version))
         await self._put_payloads(m, [op.revision for op in ops])
         stored = await self.stores.meta.apply(ops)
-        results = [WriteResult(Resource(s.meta, obj, s.meta.current_revision_id))
-                   for s, (obj, _) in zip(stored, prepared, strict=True)]
+        results = [
+            WriteResult(Resource(s.meta, obj, s.meta.current_revision_id))
+            for s, (obj, _) in zip(stored, prepared, strict=True)
+        ]
         for r in results:
-            await self._after(Event("create", m.spec.name, r.id, who, r.resource.data,
-                                    r.revision_id))
+            await self._after(
+                Event("create", m.spec.name, r.id, who, r.resource.data, r.revision_id)
+            )
         return results
 
     async def update(
-        self, model: str | type, resource_id: str, data: Any, *,
-        expected_revision_id: str | None = None, status: RevisionStatus = "stable",
-        user: str | None = None, now: dt.datetime | None = None,
+        self,
+        model: str | type,
+        resource_id: str,
+        data: Any,
+        *,
+        expected_revision_id: str | None = None,
+        status: RevisionStatus = "stable",
+        user: str | None = None,
+        now: dt.datetime | None = None,
     ) -> WriteResult[Any]:
         """Replace a resource's data, appending a revision.
 
@@ -366,31 +407,42 @@ class ResourceManager:
         self._check_status(status)
         who, at = self._acting(user, now)
         obj, rev = await self._prepare(m, data, status, who, at)
-        return await self._append(m, resource_id, obj, rev, "update", who,
-                                  expected_revision_id)
+        return await self._append(m, resource_id, obj, rev, "update", who, expected_revision_id)
 
     async def create_or_update(
-        self, model: str | type, resource_id: str, data: Any, *,
-        status: RevisionStatus = "stable", user: str | None = None,
+        self,
+        model: str | type,
+        resource_id: str,
+        data: Any,
+        *,
+        status: RevisionStatus = "stable",
+        user: str | None = None,
         now: dt.datetime | None = None,
     ) -> WriteResult[Any]:
         """Update the resource if it exists (even deleted: then CONFLICT), else
         create it with this id."""
         for _ in range(_RETRIES):
             if await self.exists(model, resource_id, include_deleted=True):
-                return await self.update(model, resource_id, data, status=status, user=user,
-                                         now=now)
+                return await self.update(
+                    model, resource_id, data, status=status, user=user, now=now
+                )
             try:
-                return await self.create(model, data, resource_id=resource_id, status=status,
-                                         user=user, now=now)
+                return await self.create(
+                    model, data, resource_id=resource_id, status=status, user=user, now=now
+                )
             except ConflictError as exc:
                 if "already exists" not in exc.message:
                     raise
         raise ConflictError(f"{resource_id!r} keeps changing; try again")
 
     async def patch(
-        self, model: str | type, resource_id: str, patch: Sequence[Mapping[str, Any]], *,
-        expected_revision_id: str | None = None, user: str | None = None,
+        self,
+        model: str | type,
+        resource_id: str,
+        patch: Sequence[Mapping[str, Any]],
+        *,
+        expected_revision_id: str | None = None,
+        user: str | None = None,
         now: dt.datetime | None = None,
     ) -> WriteResult[Any]:
         """Apply an RFC 6902 JSON Patch to the current data and append the result.
@@ -404,34 +456,49 @@ class ResourceManager:
         m = self._model(model)
         try:
             compiled = jsonpatch.JsonPatch(list(patch))
-        except (jsonpatch.JsonPatchException, jsonpointer.JsonPointerException, TypeError,
-                AttributeError, KeyError) as exc:
+        except (
+            jsonpatch.JsonPatchException,
+            jsonpointer.JsonPointerException,
+            TypeError,
+            AttributeError,
+            KeyError,
+        ) as exc:
             raise BadRequestError(f"malformed JSON Patch: {exc}") from None
         who, at = self._acting(user, now)
         for _ in range(_RETRIES):
             current = await self.get(model, resource_id)
             if expected_revision_id is not None and current.revision_id != expected_revision_id:
-                raise RevisionConflictError(resource_id, expected_revision_id,
-                                            current.revision_id)
+                raise RevisionConflictError(resource_id, expected_revision_id, current.revision_id)
             try:
                 patched = compiled.apply(to_plain(current.data))
             except jsonpatch.JsonPatchTestFailed as exc:
                 raise ConflictError(f"JSON Patch test failed: {exc}") from None
-            except (jsonpatch.JsonPatchException, jsonpointer.JsonPointerException, TypeError,
-                    KeyError, IndexError) as exc:
+            except (
+                jsonpatch.JsonPatchException,
+                jsonpointer.JsonPointerException,
+                TypeError,
+                KeyError,
+                IndexError,
+            ) as exc:
                 raise BadRequestError(f"JSON Patch cannot be applied: {exc}") from None
             obj, rev = await self._prepare(m, patched, current.meta.status, who, at)
             try:
-                return await self._append(m, resource_id, obj, rev, "patch", who,
-                                          current.revision_id)
+                return await self._append(
+                    m, resource_id, obj, rev, "patch", who, current.revision_id
+                )
             except RevisionConflictError:
                 if expected_revision_id is not None:
                     raise
         raise ConflictError(f"{resource_id!r} keeps changing; try again")
 
     async def modify(
-        self, model: str | type, resource_id: str, data: Any, *,
-        expected_revision_id: str | None = None, user: str | None = None,
+        self,
+        model: str | type,
+        resource_id: str,
+        data: Any,
+        *,
+        expected_revision_id: str | None = None,
+        user: str | None = None,
         now: dt.datetime | None = None,
     ) -> WriteResult[Any]:
         """Edit the current revision in place; it must be a draft (else CONFLICT)."""
@@ -448,16 +515,22 @@ class ResourceManager:
         return result
 
     async def set_status(
-        self, model: str | type, resource_id: str, status: RevisionStatus = "stable", *,
-        revision_id: str | None = None, user: str | None = None,
+        self,
+        model: str | type,
+        resource_id: str,
+        status: RevisionStatus = "stable",
+        *,
+        revision_id: str | None = None,
+        user: str | None = None,
         now: dt.datetime | None = None,
     ) -> RevisionInfo:
         """Promote a draft revision (the current one by default) to stable."""
         m = self._model(model)
         who, at = self._acting(user, now)
         meta = await self.get_meta(model, resource_id, include_deleted=False)
-        info = await self.get_revision_info(model, resource_id,
-                                            revision_id or meta.current_revision_id)
+        info = await self.get_revision_info(
+            model, resource_id, revision_id or meta.current_revision_id
+        )
         if info.status == status:
             return info
         if status != "stable":
@@ -472,8 +545,13 @@ class ResourceManager:
         return await self.get_revision_info(model, resource_id, info.revision_id)
 
     async def switch(
-        self, model: str | type, resource_id: str, revision_id: str, *,
-        expected_revision_id: str | None = None, user: str | None = None,
+        self,
+        model: str | type,
+        resource_id: str,
+        revision_id: str,
+        *,
+        expected_revision_id: str | None = None,
+        user: str | None = None,
         now: dt.datetime | None = None,
     ) -> Resource[Any]:
         """Point the resource at one of its earlier revisions (history is kept).
@@ -489,18 +567,33 @@ class ResourceManager:
             raise ResourceDeletedError(m.spec.name, resource_id, "switching its revision")
         target = await self.get(model, resource_id, revision_id=revision_id)
         values, lists = m.extract(target.data)
-        await self._before(Event("switch", m.spec.name, resource_id, who, target.data,
-                                 revision_id))
-        stored = (await self.stores.meta.apply([SwitchRevision(
-            m.spec.name, resource_id, revision_id, at, who, values, lists, expected_revision_id,
-        )]))[0]
+        await self._before(Event("switch", m.spec.name, resource_id, who, target.data, revision_id))
+        stored = (
+            await self.stores.meta.apply(
+                [
+                    SwitchRevision(
+                        m.spec.name,
+                        resource_id,
+                        revision_id,
+                        at,
+                        who,
+                        values,
+                        lists,
+                        expected_revision_id,
+                    )
+                ]
+            )
+        )[0]
         result = Resource(stored.meta, target.data, revision_id)
-        await self._after(Event("switch", m.spec.name, resource_id, who, target.data,
-                                revision_id))
+        await self._after(Event("switch", m.spec.name, resource_id, who, target.data, revision_id))
         return result
 
     async def delete(
-        self, model: str | type, resource_id: str, *, user: str | None = None,
+        self,
+        model: str | type,
+        resource_id: str,
+        *,
+        user: str | None = None,
         now: dt.datetime | None = None,
     ) -> ResourceMeta:
         """Soft-delete: hidden from reads and search, restorable. Referrers
@@ -508,14 +601,22 @@ class ResourceManager:
         return await self._remove(model, resource_id, purge=False, user=user, now=now)
 
     async def purge(
-        self, model: str | type, resource_id: str, *, user: str | None = None,
+        self,
+        model: str | type,
+        resource_id: str,
+        *,
+        user: str | None = None,
         now: dt.datetime | None = None,
     ) -> ResourceMeta:
         """Remove a resource and all its revisions for good (deleted or not)."""
         return await self._remove(model, resource_id, purge=True, user=user, now=now)
 
     async def restore(
-        self, model: str | type, resource_id: str, *, user: str | None = None,
+        self,
+        model: str | type,
+        resource_id: str,
+        *,
+        user: str | None = None,
         now: dt.datetime | None = None,
     ) -> ResourceMeta:
         """Undo a soft delete. Cascaded deletes of referrers are not undone."""
@@ -523,11 +624,13 @@ class ResourceManager:
         who, at = self._acting(user, now)
         meta = await self.get_meta(model, resource_id)
         if not meta.is_deleted:
-            raise ConflictError(f"{m.spec.name} {resource_id!r} is not deleted",
-                                resource_id=resource_id)
+            raise ConflictError(
+                f"{m.spec.name} {resource_id!r} is not deleted", resource_id=resource_id
+            )
         await self._before(Event("restore", m.spec.name, resource_id, who))
-        stored = (await self.stores.meta.apply(
-            [MarkDeleted(m.spec.name, resource_id, False, at, who)]))[0]
+        stored: StoredResource = (
+            await self.stores.meta.apply([MarkDeleted(m.spec.name, resource_id, False, at, who)])
+        )[0]
         await self._after(Event("restore", m.spec.name, resource_id, who))
         return stored.meta
 
@@ -537,15 +640,19 @@ class ResourceManager:
         if not isinstance(content, (bytes, bytearray)):
             raise BadRequestError("blob content must be bytes")
         if len(content) > self.settings.max_payload_bytes * 64:
-            raise LimitExceededError("blob size", self.settings.max_payload_bytes * 64,
-                                     len(content))
+            raise LimitExceededError(
+                "blob size", self.settings.max_payload_bytes * 64, len(content)
+            )
         digest = hashlib.sha256(content).hexdigest()
         await self.stores.blobs.put(digest, bytes(content))
         return Binary(digest, len(content), content_type)
 
     async def get_blob(self, digest: str) -> bytes:
-        if not (isinstance(digest, str) and len(digest) == 64
-                and all(c in "0123456789abcdef" for c in digest)):
+        if not (
+            isinstance(digest, str)
+            and len(digest) == 64
+            and all(c in "0123456789abcdef" for c in digest)
+        ):
             raise BadRequestError(f"{digest!r} is not a SHA-256 digest")
         content = await self.stores.blobs.get(digest)
         if content is None:
@@ -554,13 +661,17 @@ class ResourceManager:
 
     # -- internals ---------------------------------------------------------
     async def _prepare(
-        self, m: _Model, data: Any, status: RevisionStatus, who: str, at: int,
+        self,
+        m: _Model,
+        data: Any,
+        status: RevisionStatus,
+        who: str,
+        at: int,
         revision_id: str | None = None,
     ) -> tuple[Any, NewRevision]:
         obj, payload = m.codec.validate(data)
         if len(payload) > self.settings.max_payload_bytes:
-            raise LimitExceededError("payload size", self.settings.max_payload_bytes,
-                                     len(payload))
+            raise LimitExceededError("payload size", self.settings.max_payload_bytes, len(payload))
         if m.spec.validators:
             await self._run_validators(m, obj)
         values, lists = m.extract(obj)
@@ -593,36 +704,70 @@ class ResourceManager:
                 problems.append(FieldProblem("$", str(exc)))
                 continue
             for item in result or ():
-                problems.append(item if isinstance(item, FieldProblem)
-                                else FieldProblem(*item) if isinstance(item, tuple)
-                                else FieldProblem("$", str(item)))
+                problems.append(
+                    item
+                    if isinstance(item, FieldProblem)
+                    else FieldProblem(*item)
+                    if isinstance(item, tuple)
+                    else FieldProblem("$", str(item))
+                )
         if problems:
             raise ValidationFailedError(m.spec.name, problems)
 
     async def _append(
-        self, m: _Model, resource_id: str, obj: Any, rev: NewRevision, action: str, who: str,
+        self,
+        m: _Model,
+        resource_id: str,
+        obj: Any,
+        rev: NewRevision,
+        action: Action,
+        who: str,
         expected: str | None,
     ) -> WriteResult[Any]:
-        await self._before(Event(action, m.spec.name, resource_id, who, obj,  # type: ignore[arg-type]
-                                 rev.revision_id))
+        await self._before(
+            Event(
+                action,
+                m.spec.name,
+                resource_id,
+                who,
+                obj,
+                rev.revision_id,
+            )
+        )
         if not self._inline:
             stored = (await self.stores.meta.load(m.spec.name, [resource_id]))[0]
             self._require(m, resource_id, stored, include_deleted=True)
             assert stored is not None
             if stored.data_hash != rev.data_hash or stored.meta.status != rev.status:
                 await self._put_payloads(m, [rev])
-        result = (await self.stores.meta.apply([AppendRevision(
-            m.spec.name, resource_id, rev, m.spec.schema_version, expected)]))[0]
+        result = (
+            await self.stores.meta.apply(
+                [AppendRevision(m.spec.name, resource_id, rev, m.spec.schema_version, expected)]
+            )
+        )[0]
         meta = result.stored.meta
         if not result.changed:
             current = await self.get(m.spec.name, resource_id)
             return WriteResult(current, changed=False)
-        await self._after(Event(action, m.spec.name, resource_id, who, obj,  # type: ignore[arg-type]
-                                rev.revision_id))
+        await self._after(
+            Event(
+                action,
+                m.spec.name,
+                resource_id,
+                who,
+                obj,
+                rev.revision_id,
+            )
+        )
         return WriteResult(Resource(meta, obj, rev.revision_id))
 
     async def _remove(
-        self, model: str | type, resource_id: str, *, purge: bool, user: str | None,
+        self,
+        model: str | type,
+        resource_id: str,
+        *,
+        purge: bool,
+        user: str | None,
         now: dt.datetime | None,
     ) -> ResourceMeta:
         m = self._model(model)
@@ -640,8 +785,11 @@ class ResourceManager:
         if self._inline or not revs:
             return
         await self.stores.revisions.put_many(
-            [(RevisionKey(m.spec.name, rev.revision_id, rev.data_hash), rev.payload)
-             for rev in revs if rev.payload is not None]
+            [
+                (RevisionKey(m.spec.name, rev.revision_id, rev.data_hash), rev.payload)
+                for rev in revs
+                if rev.payload is not None
+            ]
         )
 
     async def _with_data(self, m: _Model, rows: Sequence[StoredResource]) -> list[Resource[Any]]:
@@ -650,14 +798,16 @@ class ResourceManager:
         payloads: list[bytes | None] = [r.payload for r in rows]
         missing = [i for i, p in enumerate(payloads) if p is None]
         if missing:
-            keys = [RevisionKey(m.spec.name, rows[i].meta.current_revision_id, rows[i].data_hash)
-                    for i in missing]
-            for i, payload in zip(missing, await self.stores.revisions.get_many(keys),
-                                  strict=True):
+            keys = [
+                RevisionKey(m.spec.name, rows[i].meta.current_revision_id, rows[i].data_hash)
+                for i in missing
+            ]
+            for i, payload in zip(missing, await self.stores.revisions.get_many(keys), strict=True):
                 payloads[i] = payload
         return [
-            Resource(r.meta, self._decode(m, p, r.meta.current_revision_id),
-                     r.meta.current_revision_id)
+            Resource(
+                r.meta, self._decode(m, p, r.meta.current_revision_id), r.meta.current_revision_id
+            )
             for r, p in zip(rows, payloads, strict=True)
         ]
 
@@ -668,17 +818,21 @@ class ResourceManager:
             raise StorageError(f"payload of revision {revision_id!r} of {m.spec.name} is missing")
         return m.codec.decode(payload)
 
-    def _require(self, m: _Model, resource_id: str, stored: StoredResource | None,
-                 include_deleted: bool) -> None:
+    def _require(
+        self, m: _Model, resource_id: str, stored: StoredResource | None, include_deleted: bool
+    ) -> None:
         if stored is None or (stored.meta.is_deleted and not include_deleted):
             state = "is deleted" if stored is not None else "does not exist"
-            raise NotFoundError(f"{m.spec.name} {resource_id!r} {state}", model=m.spec.name,
-                                resource_id=resource_id)
+            raise NotFoundError(
+                f"{m.spec.name} {resource_id!r} {state}", model=m.spec.name, resource_id=resource_id
+            )
 
     def _no_revision(self, m: _Model, resource_id: str, revision_id: str) -> NotFoundError:
         return NotFoundError(
             f"{m.spec.name} {resource_id!r} has no revision {revision_id!r}",
-            model=m.spec.name, resource_id=resource_id, revision_id=revision_id,
+            model=m.spec.name,
+            resource_id=resource_id,
+            revision_id=revision_id,
         )
 
     def _check_limit(self, limit: int) -> None:
@@ -711,14 +865,14 @@ class ResourceManager:
         batch: list[tuple[str, dict[str, Any], dict[str, list[Any]]]] = []
         rows = [row async for row in self.stores.meta.backfill_rows(model)]
         for start in range(0, len(rows), 500):
-            chunk = rows[start:start + 500]
+            chunk = rows[start : start + 500]
             keys = [RevisionKey(model, rev, h) for _, rev, h in chunk]
             payloads = await self.stores.revisions.get_many(keys)
             batch = []
             for (rid, rev, _), payload in zip(chunk, payloads, strict=True):
                 values, lists = m.extract(self._decode(m, payload, rev))
                 batch.append((rid, values, lists))
-            await self.stores.meta.reindex(model, batch)  # type: ignore[attr-defined]
+            await self.stores.meta.reindex(model, batch)
 
 
 class _Removal:
@@ -733,8 +887,9 @@ class _Removal:
         self.events: list[Event] = []
         self.dropped_payloads: list[RevisionKey] = []
 
-    async def remove(self, tx: Any, m: _Model, resource_id: str,
-                     cause: tuple[str, str] | None) -> ResourceMeta:
+    async def remove(
+        self, tx: MetaTransaction, m: _Model, resource_id: str, cause: tuple[str, str] | None
+    ) -> ResourceMeta:
         mgr = self.manager
         name = m.spec.name
         self.visited.add((name, resource_id))
@@ -764,17 +919,17 @@ class _Removal:
             self.dropped_payloads += keys
             meta = stored.meta
         else:
-            meta = (await tx.apply([MarkDeleted(name, resource_id, True, self.at,
-                                                self.who)]))[0].meta
+            marked = await tx.apply([MarkDeleted(name, resource_id, True, self.at, self.who)])
+            meta = marked[0].meta
         self.events.append(event)
         return meta
 
-    def _mode(self, r: Referrer) -> str:
+    def _mode(self, r: Referrer) -> OnDelete:
         field = self.manager._model(r.model).spec.indexed[r.field]
         assert field.ref is not None
         return field.ref.on_delete
 
-    async def _clear_ref(self, tx: Any, rm: _Model, r: Referrer, target: str) -> None:
+    async def _clear_ref(self, tx: MetaTransaction, rm: _Model, r: Referrer, target: str) -> None:
         mgr = self.manager
         stored = (await tx.load(rm.spec.name, [r.resource_id], with_payload=mgr._inline))[0]
         if stored is None:
@@ -784,7 +939,21 @@ class _Removal:
         obj, rev = await mgr._prepare(rm, data, stored.meta.status, self.who, self.at)
         rev.refs = [c for c in rev.refs if c.field != r.field]
         await mgr._put_payloads(rm, [rev])
-        await tx.apply([AppendRevision(rm.spec.name, r.resource_id, rev,
-                                       rm.spec.schema_version, allow_deleted=True)])
-        self.events.append(Event("update", rm.spec.name, r.resource_id, self.who, obj,
-                                 rev.revision_id, cascade_from=(r.model, target)))
+        await tx.apply(
+            [
+                AppendRevision(
+                    rm.spec.name, r.resource_id, rev, rm.spec.schema_version, allow_deleted=True
+                )
+            ]
+        )
+        self.events.append(
+            Event(
+                "update",
+                rm.spec.name,
+                r.resource_id,
+                self.who,
+                obj,
+                rev.revision_id,
+                cascade_from=(r.model, target),
+            )
+        )

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-import msgspec
-
 import datetime as dt
 import decimal
 import uuid
+from typing import Any
+
+import msgspec
 
 from app.resources.spec import IndexedField, ResourceSpec
 from app.storage.base import RefCheck
@@ -25,8 +24,8 @@ def ref_checks(
         assert f.ref is not None
         if f.ref.on_delete == "dangling" and not f.ref.revision:
             continue
-        ids = lists.get(f.column, []) if f.multi else [values.get(f.column)]
-        ids = [i for i in ids if i is not None]
+        found = lists.get(f.column, []) if f.multi else [values.get(f.column)]
+        ids: list[str] = [i for i in found if i is not None]
         if ids:
             checks.append(RefCheck(f.path, f.ref.model, ids, f.ref.revision))
     return checks

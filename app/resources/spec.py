@@ -291,8 +291,7 @@ def _unwrap(model_name: str, path: str, hint: Any, node: TypeNode) -> TypeNode:
             if len(kinds) == 1 and None not in kinds:
                 return dataclasses.replace(node, type=args[0])
             raise ConfigurationError(
-                f"model {model_name!r}, field {path!r}: union {_type_name(hint)} is not "
-                "supported",
+                f"model {model_name!r}, field {path!r}: union {_type_name(hint)} is not supported",
                 "Unions must be of tagged Structs (Struct, tag=True) or of one scalar "
                 "type with None.",
             )
@@ -310,8 +309,7 @@ def _unwrap(model_name: str, path: str, hint: Any, node: TypeNode) -> TypeNode:
             return dataclasses.replace(node, type=dict)
         if origin is not None:
             raise ConfigurationError(
-                f"model {model_name!r}, field {path!r}: type {_type_name(hint)} is not "
-                "supported",
+                f"model {model_name!r}, field {path!r}: type {_type_name(hint)} is not supported",
                 "Fixed-length tuples and generic classes have no GraphQL shape; use a "
                 "nested Struct or a list.",
             )
@@ -321,13 +319,13 @@ def _unwrap(model_name: str, path: str, hint: Any, node: TypeNode) -> TypeNode:
 def _scalar_kind(t: Any) -> tuple[ScalarKind | None, type[enum.Enum] | None]:
     if isinstance(t, type) and issubclass(t, enum.Enum):
         values = {type(m.value) for m in t}
-        kind = "int" if values == {int} else "str"
+        kind: ScalarKind = "int" if values == {int} else "str"
         return kind, t
     if isinstance(t, type) and issubclass(t, bool):
         return "bool", None
     if isinstance(t, type) and issubclass(t, dt.datetime):
         return "datetime", None
-    return _SCALARS.get(t), None  # type: ignore[call-overload]
+    return _SCALARS.get(t), None
 
 
 def _check_marker_use(model_name: str, f: IndexedField) -> None:

@@ -136,8 +136,17 @@ class _Builder:
             names = self.bind(pattern.format(escaped))
         else:
             names = self.bind(to_db(field, value))
-        self.shape.append((field.column, op, names if isinstance(names, bool) else
-                           len(names) if isinstance(names, list) else names is None))
+        self.shape.append(
+            (
+                field.column,
+                op,
+                names
+                if isinstance(names, bool)
+                else len(names)
+                if isinstance(names, list)
+                else names is None,
+            )
+        )
         if field.multi:
             return self._multi(field, op, names)
         column = self.tables.meta.c[field.column]
@@ -186,7 +195,7 @@ def _predicate(column: Any, op: str, names: Any) -> Any:
         return clause if op == "in" else column.not_in(bind_params(names))
     if names is None:
         return column.is_(None) if op == "eq" else column.is_not(None)
-    p = sa.bindparam(names)
+    p: sa.BindParameter[Any] = sa.bindparam(names)
     if op in ("contains", "starts_with", "ends_with"):
         return column.like(p, escape="\\")
     return {

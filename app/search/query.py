@@ -17,8 +17,18 @@ import msgspec
 from app.errors import BadRequestError
 
 Operator = Literal[
-    "eq", "ne", "gt", "gte", "lt", "lte", "in", "not_in",
-    "contains", "starts_with", "ends_with", "is_null",
+    "eq",
+    "ne",
+    "gt",
+    "gte",
+    "lt",
+    "lte",
+    "in",
+    "not_in",
+    "contains",
+    "starts_with",
+    "ends_with",
+    "is_null",
 ]
 OPERATORS: frozenset[str] = frozenset(Operator.__args__)  # type: ignore[attr-defined]
 LIST_OPERATORS = frozenset({"in", "not_in"})
@@ -154,7 +164,9 @@ def _parse_mapping(node: Mapping[str, Any], prefix: str) -> Filter:
             items.append(Not(_parse_mapping(_mapping(value, key), prefix)))
         elif key in OPERATORS:
             if not prefix:
-                raise BadRequestError(f"operator {key!r} needs a field: {{'field': {{{key!r}: ...}}}}")
+                raise BadRequestError(
+                    f"operator {key!r} needs a field: {{'field': {{{key!r}: ...}}}}"
+                )
             items.append(Condition(prefix, key, value))  # type: ignore[arg-type]
         else:
             if not isinstance(key, str) or not key:

@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import dataclasses
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Sequence
-from typing import Any, ClassVar
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from typing import Any
 
-from app.records import ResourceMeta, RevisionInfo, Referrer
+from app.records import Referrer, ResourceMeta, RevisionInfo
 from app.types import RevisionStatus
 
 
@@ -213,7 +213,9 @@ class MetaReader(ABC):
         """Revision headers, newest first, numbers below ``before_number``."""
 
     @abstractmethod
-    async def search(self, query: CompiledSearch, *, with_payload: bool = False) -> list[StoredResource]:
+    async def search(
+        self, query: CompiledSearch, *, with_payload: bool = False
+    ) -> list[StoredResource]:
         """Rows matching a compiled search, in its order."""
 
     @abstractmethod
@@ -251,12 +253,24 @@ class MetaTransaction(MetaReader):
 class MetaStore(MetaReader):
     """Resource metas, revision headers and search indexes, in SQL."""
 
-    capabilities: ClassVar[Capabilities] = Capabilities()
+    capabilities: Capabilities = Capabilities()
+
+    dialect_name: str = ""
 
     @abstractmethod
-    async def open(self, specs: Sequence[Any]) -> None:
+    async def open(
+        self,
+        specs: Sequence[Any],
+        backfill: Callable[[str, list[str]], Awaitable[None]] | None = None,
+    ) -> None:
         """Create or migrate the system tables, then create or extend each
-        model's index table (new indexed fields are backfilled)."""
+        model's index table; ``backfill(model, paths)`` fills new index
+        columns before their indexes (unique ones included) are built.
+
+        Raises:
+            ConfigurationError: existing data breaks a new unique index.
+            StorageError: the database cannot be reached or migrated.
+        """
 
     @abstractmethod
     async def close(self) -> None:
@@ -272,14 +286,20 @@ class MetaStore(MetaReader):
         commits on exit and rolls back on an exception."""
 
     @abstractmethod
-    async def backfill_rows(self, model: str) -> AsyncIterator[tuple[str, str, str]]:
+    def backfill_rows(self, model: str) -> AsyncIterator[tuple[str, str, str]]:
         """(resource_id, revision_id, data_hash) of every current revision."""
+
+    @abstractmethod
+    async def reindex(
+        self, model: str, rows: Sequence[tuple[str, dict[str, Any], dict[str, list[Any]]]]
+    ) -> None:
+        """Rewrite the index values of existing resources (used by backfill)."""
 
 
 class RevisionStore(ABC):
     """Immutable revision payloads, addressed by RevisionKey."""
 
-    capabilities: ClassVar[Capabilities] = Capabilities()
+    capabilities: Capabilities = Capabilities()
 
     @abstractmethod
     async def put_many(self, items: Sequence[tuple[RevisionKey, bytes]]) -> None:
@@ -293,14 +313,14 @@ class RevisionStore(ABC):
     async def delete_many(self, keys: Sequence[RevisionKey]) -> None:
         """Remove payloads; missing keys are ignored."""
 
-    async def close(self) -> None:
+    async def close(self) -> None:  # noqa: B027 - optional: most stores hold nothing
         """Release resources."""
 
 
 class BlobStore(ABC):
     """Binary content addressed by its SHA-256 digest."""
 
-    capabilities: ClassVar[Capabilities] = Capabilities()
+    capabilities: Capabilities = Capabilities()
 
     @abstractmethod
     async def put(self, digest: str, content: bytes) -> None:
@@ -318,5 +338,5 @@ class BlobStore(ABC):
     async def delete(self, digest: str) -> None:
         """Remove a blob; a missing one is ignored."""
 
-    async def close(self) -> None:
+    async def close(self) -> None:  # noqa: B027 - optional: most stores hold nothing
         """Release resources."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Sequence
 
-from app.storage.base import Capabilities, RevisionKey, RevisionStore
+from app.storage.base import RevisionKey, RevisionStore
 
 
 class CachedRevisionStore(RevisionStore):
@@ -17,7 +17,7 @@ class CachedRevisionStore(RevisionStore):
 
     def __init__(self, inner: RevisionStore, max_bytes: int = 64 * 1024 * 1024) -> None:
         self.inner = inner
-        self.capabilities: Capabilities = inner.capabilities  # type: ignore[misc]
+        self.capabilities = inner.capabilities
         self.max_bytes = max_bytes
         self._items: OrderedDict[RevisionKey, bytes] = OrderedDict()
         self._bytes = 0

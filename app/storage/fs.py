@@ -11,11 +11,14 @@ import asyncio
 import contextlib
 import os
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any, TypeVar
 
 from app.errors import StorageError
 from app.storage.base import BlobStore, Capabilities, RevisionKey, RevisionStore
+
+T = TypeVar("T")
 
 
 def _write_atomic(path: Path, content: bytes) -> None:
@@ -35,7 +38,7 @@ def _read(path: Path) -> bytes | None:
         return None
 
 
-async def _io(fn, *args):  # type: ignore[no-untyped-def]
+async def _io(fn: Callable[..., T], *args: Any) -> T:
     try:
         return await asyncio.to_thread(fn, *args)
     except OSError as exc:
@@ -60,7 +63,7 @@ class FsRevisionStore(RevisionStore):
         await _io(run)
 
     async def get_many(self, keys: Sequence[RevisionKey]) -> list[bytes | None]:
-        return await _io(lambda: [_read(self._path(k)) for k in keys])  # type: ignore[no-any-return]
+        return await _io(lambda: [_read(self._path(k)) for k in keys])
 
     async def delete_many(self, keys: Sequence[RevisionKey]) -> None:
         def run() -> None:
@@ -86,10 +89,10 @@ class FsBlobStore(BlobStore):
         await _io(_write_atomic, self._path(digest), content)
 
     async def get(self, digest: str) -> bytes | None:
-        return await _io(_read, self._path(digest))  # type: ignore[no-any-return]
+        return await _io(_read, self._path(digest))
 
     async def exists(self, digests: Sequence[str]) -> list[bool]:
-        return await _io(lambda: [self._path(d).exists() for d in digests])  # type: ignore[no-any-return]
+        return await _io(lambda: [self._path(d).exists() for d in digests])
 
     async def delete(self, digest: str) -> None:
         def run() -> None:

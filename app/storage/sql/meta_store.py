@@ -252,22 +252,16 @@ class SqlRevisionStore(RevisionStore):
         raise StorageError("inline payloads are written with the meta transaction")
 
     async def get_many(self, keys: Sequence[RevisionKey]) -> list[bytes | None]:
-        from app.storage.sql.tables import revisions
-
         ids = [k.revision_id for k in keys]
+        st = self.meta.st
 
         def run(db: Db) -> dict[str, tuple[str, bytes]]:
             found: dict[str, tuple[str, bytes]] = {}
             for start in range(0, len(ids), ops.CHUNK):
                 chunk = ids[start : start + ops.CHUNK]
-                stmt = self.meta.st.compiled(
-                    ("payloads", len(chunk)),
-                    lambda n=len(chunk): sa.select(
-                        revisions.c.revision_id, revisions.c.data_hash, revisions.c.payload
-                    ).where(revisions.c.revision_id.in_([sa.bindparam(f"i{k}") for k in range(n)])),
-                )
-                for rid, h, payload in db.rows(stmt, {f"i{k}": v for k, v in enumerate(chunk)}):
-                    found[rid] = (h, payload)
+                rows = db.rows(st.payloads(len(chunk)), {f"i{k}": v for k, v in enumerate(chunk)})
+                for rid, data_hash, payload in rows:
+                    found[rid] = (data_hash, payload)
             return found
 
         found = await self.meta._read(run)

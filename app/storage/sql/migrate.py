@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from alembic import command
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.operations import Operations
 
+from alembic import command
 from app.errors import ConfigurationError
 from app.resources.spec import ResourceSpec
 from app.storage.sql.tables import model_tables, models
@@ -48,9 +48,7 @@ def upgrade_system_tables(conn: sa.Connection) -> None:
 
 
 def current_revision(conn: sa.Connection) -> str | None:
-    context = MigrationContext.configure(
-        conn, opts={"version_table": "specql_alembic_version"}
-    )
+    context = MigrationContext.configure(conn, opts={"version_table": "specql_alembic_version"})
     return context.get_current_revision()
 
 
@@ -100,8 +98,7 @@ def build_model_indexes(conn: sa.Connection, specs: list[ResourceSpec]) -> None:
                         raise ConfigurationError(
                             f"model {spec.name!r}: existing resources share values of "
                             f"unique field(s) {', '.join(group)}",
-                            "Change or purge the duplicates before declaring the field "
-                            "Unique.",
+                            "Change or purge the duplicates before declaring the field Unique.",
                         ) from exc
             for name in present - wanted:
                 if name and name.startswith(("ix_specql_", "uq_specql_")):
@@ -116,8 +113,6 @@ def _record(conn: sa.Connection, spec: ResourceSpec) -> None:
         "indexed": json.dumps(sorted(spec.indexed)),
         "updated_at": int(time.time() * 1_000_000),
     }
-    updated = conn.execute(
-        models.update().where(models.c.name == spec.name).values(row)
-    ).rowcount
+    updated = conn.execute(models.update().where(models.c.name == spec.name).values(row)).rowcount
     if not updated:
         conn.execute(models.insert().values(row))

@@ -19,7 +19,7 @@ from app.errors import (
     RevisionConflictError,
     ValidationFailedError,
 )
-from app.records import ResourceMeta, RevisionInfo, Referrer, from_micros
+from app.records import Referrer, ResourceMeta, RevisionInfo, from_micros
 from app.resources.indexing import from_db
 from app.storage.base import (
     AppendResult,
@@ -51,10 +51,16 @@ class RowReader:
         t = st.tables(model)
         self.model = model
         plain = ("str", "int", "float")
-        self.plain = [(f.path, i) for i, f in enumerate(t.singles, 11)
-                      if f.kind in plain and f.enum_type is None]
-        self.converted = [(f.path, i, from_db(f)) for i, f in enumerate(t.singles, 11)
-                          if not (f.kind in plain and f.enum_type is None)]
+        self.plain = [
+            (f.path, i)
+            for i, f in enumerate(t.singles, 11)
+            if f.kind in plain and f.enum_type is None
+        ]
+        self.converted = [
+            (f.path, i, from_db(f))
+            for i, f in enumerate(t.singles, 11)
+            if not (f.kind in plain and f.enum_type is None)
+        ]
         self.payload_at = 11 + len(t.singles)
 
     def __call__(self, row: Sequence[Any], with_payload: bool) -> StoredResource:
@@ -130,7 +136,10 @@ def revisions_page(
 
 
 def referrers(
-    db: Db, st: Statements, targets: Sequence[tuple[str, str, str]], ids: Sequence[str],
+    db: Db,
+    st: Statements,
+    targets: Sequence[tuple[str, str, str]],
+    ids: Sequence[str],
     live_only: bool,
 ) -> list[Referrer]:
     """``targets``: (referring model, path, column) triples pointing at the model."""
@@ -172,8 +181,10 @@ def _apply_one(db: Db, st: Statements, op: WriteOp) -> Any:
 def insert_resource(db: Db, st: Statements, op: InsertResource) -> StoredResource:
     rev = op.revision
     check_refs(db, st, op.model, rev.refs)
-    db.run(st.insert_revision(), _revision_row(op.model, op.resource_id, rev, 1, None,
-                                               op.schema_version, st.inline))
+    db.run(
+        st.insert_revision(),
+        _revision_row(op.model, op.resource_id, rev, 1, None, op.schema_version, st.inline),
+    )
     row = {
         "resource_id": op.resource_id,
         "current_revision_id": rev.revision_id,
@@ -207,8 +218,10 @@ def append_revision(db: Db, st: Statements, op: AppendRevision) -> AppendResult:
         return AppendResult(False, count, None, current, _reload(db, st, op.model, op.resource_id))
     check_refs(db, st, op.model, rev.refs)
     number = count + 1
-    db.run(st.insert_revision(), _revision_row(op.model, op.resource_id, rev, number, current,
-                                               op.schema_version, st.inline))
+    db.run(
+        st.insert_revision(),
+        _revision_row(op.model, op.resource_id, rev, number, current, op.schema_version, st.inline),
+    )
     row = {
         "rid": op.resource_id,
         "current_revision_id": rev.revision_id,
@@ -223,8 +236,17 @@ def append_revision(db: Db, st: Statements, op: AppendRevision) -> AppendResult:
     }
     db.run(st.update_meta(op.model, append=True), row)
     _write_lists(db, st, op.model, op.resource_id, rev.lists, replace=True)
-    written = _written(st, op.model, {**row, "resource_id": op.resource_id, "deleted": deleted,
-                                      "created_at": created_at, "created_by": created_by})
+    written = _written(
+        st,
+        op.model,
+        {
+            **row,
+            "resource_id": op.resource_id,
+            "deleted": deleted,
+            "created_at": created_at,
+            "created_by": created_by,
+        },
+    )
     return AppendResult(True, number, current, rev.revision_id, written)
 
 
@@ -245,11 +267,26 @@ def replace_draft(db: Db, st: Statements, op: ReplaceDraft) -> StoredResource:
     check_refs(db, st, op.model, rev.refs)
     db.run(
         st.update_revision_payload(),
-        {"rid": current, "data_hash": rev.data_hash, "size": rev.size,
-         "payload": rev.payload if st.inline else None},
+        {
+            "rid": current,
+            "data_hash": rev.data_hash,
+            "size": rev.size,
+            "payload": rev.payload if st.inline else None,
+        },
     )
-    _point_at(db, st, op.model, op.resource_id, current, rev.data_hash, rev.payload, status,
-              rev.at, rev.by, rev.values)
+    _point_at(
+        db,
+        st,
+        op.model,
+        op.resource_id,
+        current,
+        rev.data_hash,
+        rev.payload,
+        status,
+        rev.at,
+        rev.by,
+        rev.values,
+    )
     _write_lists(db, st, op.model, op.resource_id, rev.lists, replace=True)
     return _reload(db, st, op.model, op.resource_id)
 
@@ -276,15 +313,30 @@ def switch_revision(db: Db, st: Statements, op: SwitchRevision) -> StoredResourc
             revision_id=op.revision_id,
         )
     info = target.info
-    _point_at(db, st, op.model, op.resource_id, info.revision_id, info.data_hash,
-              target.payload, info.status, op.at, op.by, op.values)
+    _point_at(
+        db,
+        st,
+        op.model,
+        op.resource_id,
+        info.revision_id,
+        info.data_hash,
+        target.payload,
+        info.status,
+        op.at,
+        op.by,
+        op.values,
+    )
     _write_lists(db, st, op.model, op.resource_id, op.lists, replace=True)
     return _reload(db, st, op.model, op.resource_id)
 
 
 def mark_deleted(db: Db, st: Statements, op: MarkDeleted) -> StoredResource:
-    params = {"rid": op.resource_id, "deleted": op.deleted, "updated_at": op.at,
-              "updated_by": op.by}
+    params = {
+        "rid": op.resource_id,
+        "deleted": op.deleted,
+        "updated_at": op.at,
+        "updated_by": op.by,
+    }
     if db.run(st.set_deleted(op.model), params) == 0:
         raise _not_found(op.model, op.resource_id)
     return _reload(db, st, op.model, op.resource_id)
@@ -301,8 +353,10 @@ def purge(db: Db, st: Statements, op: PurgeResource) -> list[RevisionKey]:
 
 
 def reindex(
-    db: Db, st: Statements, model: str, rows: Sequence[tuple[str, dict[str, Any],
-                                                               dict[str, list[Any]]]]
+    db: Db,
+    st: Statements,
+    model: str,
+    rows: Sequence[tuple[str, dict[str, Any], dict[str, list[Any]]]],
 ) -> None:
     for rid, values, lists in rows:
         if values:
@@ -349,7 +403,8 @@ def _written(st: Statements, model: str, row: dict[str, Any]) -> StoredResource:
     """The record of a row this transaction wrote, without reading it back."""
     reader = st.readers[model]
     layout = [*META_COLUMNS, *(f.column for f in st.tables(model).singles)]
-    return reader(tuple([row.get(c) for c in layout]), False)
+    written: StoredResource = reader(tuple([row.get(c) for c in layout]), False)
+    return written
 
 
 def _reload(db: Db, st: Statements, model: str, resource_id: str) -> StoredResource:
@@ -366,8 +421,17 @@ def _current(db: Db, st: Statements, model: str, resource_id: str) -> tuple[Any,
 
 
 def _point_at(
-    db: Db, st: Statements, model: str, resource_id: str, revision_id: str, data_hash: str,
-    payload: bytes | None, status: str, at: int, by: str, values: dict[str, Any],
+    db: Db,
+    st: Statements,
+    model: str,
+    resource_id: str,
+    revision_id: str,
+    data_hash: str,
+    payload: bytes | None,
+    status: str,
+    at: int,
+    by: str,
+    values: dict[str, Any],
 ) -> None:
     db.run(
         st.update_meta(model, append=False),
@@ -385,8 +449,13 @@ def _point_at(
 
 
 def _revision_row(
-    model: str, resource_id: str, rev: NewRevision, number: int, parent: str | None,
-    schema_version: int, inline: bool,
+    model: str,
+    resource_id: str,
+    rev: NewRevision,
+    number: int,
+    parent: str | None,
+    schema_version: int,
+    inline: bool,
 ) -> dict[str, Any]:
     return {
         "revision_id": rev.revision_id,
@@ -405,7 +474,11 @@ def _revision_row(
 
 
 def _write_lists(
-    db: Db, st: Statements, model: str, resource_id: str, lists: dict[str, list[Any]],
+    db: Db,
+    st: Statements,
+    model: str,
+    resource_id: str,
+    lists: dict[str, list[Any]],
     replace: bool,
 ) -> None:
     for column, values in lists.items():
@@ -418,5 +491,6 @@ def _write_lists(
 
 
 def _not_found(model: str, resource_id: str) -> NotFoundError:
-    return NotFoundError(f"{model} {resource_id!r} does not exist", model=model,
-                         resource_id=resource_id)
+    return NotFoundError(
+        f"{model} {resource_id!r} does not exist", model=model, resource_id=resource_id
+    )

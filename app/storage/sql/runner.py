@@ -22,10 +22,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import queue
 import sqlite3
 import threading
 from collections.abc import AsyncIterator, Callable, Sequence
-import queue
 from typing import Any, TypeVar
 
 R = TypeVar("R")
@@ -148,15 +148,16 @@ class SqliteRunner:
         """Copy the WAL back into the database every few hundred commits, or
         after a quiet second, without blocking writers (PASSIVE)."""
         conn: sqlite3.Connection | None = None
-        while not self._stopping:
+        while True:
             self._checkpoint_due.wait(1.0)
             self._checkpoint_due.clear()
             if self._stopping:
                 break
             try:
                 if conn is None:
-                    conn = sqlite3.connect(self.path or "", isolation_level=None,
-                                           check_same_thread=False)
+                    conn = sqlite3.connect(
+                        self.path or "", isolation_level=None, check_same_thread=False
+                    )
                     conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
                 conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
             except sqlite3.Error:
@@ -280,9 +281,7 @@ def sqlalchemy_call(runner: SqliteRunner, fn: Callable[..., R]) -> Callable[[Db]
 
     def call(db: Db) -> R:
         raw = db.conn
-        engine = sa.create_engine(
-            "sqlite://", creator=lambda: _KeepOpen(raw), poolclass=StaticPool
-        )
+        engine = sa.create_engine("sqlite://", creator=lambda: _KeepOpen(raw), poolclass=StaticPool)
         with engine.connect() as conn:
             result = fn(conn)
             conn.commit()

@@ -107,21 +107,25 @@ class Statements:
     def update_revision_payload(self) -> Compiled:
         return self.compiled(
             "update_revision_payload",
-            lambda: revisions.update()
-            .where(revisions.c.revision_id == sa.bindparam("rid"))
-            .values(
-                data_hash=sa.bindparam("data_hash"),
-                size=sa.bindparam("size"),
-                payload=sa.bindparam("payload"),
+            lambda: (
+                revisions.update()
+                .where(revisions.c.revision_id == sa.bindparam("rid"))
+                .values(
+                    data_hash=sa.bindparam("data_hash"),
+                    size=sa.bindparam("size"),
+                    payload=sa.bindparam("payload"),
+                )
             ),
         )
 
     def set_revision_status(self) -> Compiled:
         return self.compiled(
             "set_revision_status",
-            lambda: revisions.update()
-            .where(revisions.c.revision_id == sa.bindparam("rid"))
-            .values(status=sa.bindparam("status")),
+            lambda: (
+                revisions.update()
+                .where(revisions.c.revision_id == sa.bindparam("rid"))
+                .values(status=sa.bindparam("status"))
+            ),
         )
 
     def payload_keys(self) -> Compiled:
@@ -147,6 +151,14 @@ class Statements:
                 revisions.c.model == sa.bindparam("model"),
                 revisions.c.revision_id.in_(params(f"i{k}" for k in range(n))),
             ),
+        )
+
+    def payloads(self, n: int) -> Compiled:
+        return self.compiled(
+            ("payloads", n),
+            lambda: sa.select(
+                revisions.c.revision_id, revisions.c.data_hash, revisions.c.payload
+            ).where(revisions.c.revision_id.in_(params(f"i{k}" for k in range(n)))),
         )
 
     # model tables --------------------------------------------------------

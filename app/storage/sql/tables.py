@@ -14,6 +14,7 @@ every dialect.
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -70,7 +71,7 @@ META_PATHS = {
     "meta.updated_by": "updated_by",
 }
 
-_COLUMN_TYPES: dict[ScalarKind, sa.types.TypeEngine] = {
+_COLUMN_TYPES: dict[ScalarKind, sa.types.TypeEngine[Any]] = {
     "str": sa.Text(),
     "int": sa.BigInteger(),
     "float": sa.Float(),
@@ -117,9 +118,8 @@ class ModelTables:
         for f in singles:
             sa.Index(index_name(name, f.column), self.meta.c[f.column], deleted)
         for group in spec.indexes:
-            columns = [self.meta.c[spec.indexed[p].column] for p in group]
-            sa.Index(index_name(name, *(c.name for c in columns)), columns[0], deleted,
-                     *columns[1:])
+            first, *rest = [self.meta.c[spec.indexed[p].column] for p in group]
+            sa.Index(index_name(name, first.name, *(c.name for c in rest)), first, deleted, *rest)
         self.unique_indexes: dict[str, tuple[str, ...]] = {}
         for group in spec.unique_groups:
             columns = [spec.indexed[p].column for p in group]
