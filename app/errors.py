@@ -9,6 +9,7 @@ wire code as a class attribute::
     │   ├── RevisionConflictError       (stale expected revision)
     │   ├── UniqueViolationError        (a Unique value is taken)
     │   ├── ResourceDeletedError        (the resource is soft-deleted)
+    │   ├── ResourceExistsError         (the resource id is taken)
     │   └── ReferencedError             (restrict: live referrers exist)
     ├── ValidationFailedError           VALIDATION_FAILED (every problem, with paths)
     ├── UnauthenticatedError            UNAUTHENTICATED
@@ -40,6 +41,7 @@ __all__ = [
     "NotFoundError",
     "ReferencedError",
     "ResourceDeletedError",
+    "ResourceExistsError",
     "RevisionConflictError",
     "SpecQLError",
     "StorageError",
@@ -104,6 +106,12 @@ class ResourceDeletedError(ConflictError):
             model=model,
             resource_id=resource_id,
         )
+
+
+class ResourceExistsError(ConflictError):
+    def __init__(self, model: str, resource_id: str | None) -> None:
+        shown = f" {resource_id!r}" if resource_id else ""
+        super().__init__(f"{model}{shown} already exists", model=model, resource_id=resource_id)
 
 
 class ReferencedError(ConflictError):

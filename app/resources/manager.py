@@ -27,6 +27,7 @@ from app.errors import (
     NotFoundError,
     ReferencedError,
     ResourceDeletedError,
+    ResourceExistsError,
     RevisionConflictError,
     ValidationFailedError,
 )
@@ -430,9 +431,8 @@ class ResourceManager:
                 return await self.create(
                     model, data, resource_id=resource_id, status=status, user=user, now=now
                 )
-            except ConflictError as exc:
-                if "already exists" not in exc.message:
-                    raise
+            except ResourceExistsError:
+                continue  # created meanwhile: update it on the next round
         raise ConflictError(f"{resource_id!r} keeps changing; try again")
 
     async def patch(

@@ -10,7 +10,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 
-from app.errors import ConflictError, SpecQLError, StorageError, UniqueViolationError
+from app.errors import (
+    ResourceExistsError,
+    SpecQLError,
+    StorageError,
+    UniqueViolationError,
+)
 from app.records import Referrer, RevisionInfo
 from app.resources.spec import ResourceSpec
 from app.storage.base import (
@@ -153,8 +158,9 @@ class SqlMetaStore(_Reads, MetaStore):
             table = columns[0].split(".")[0]
             names = {c.split(".", 1)[1] for c in columns}
             if names == {"resource_id"} and table.startswith("specql_m_"):
-                return ConflictError(
-                    f"{table.removeprefix('specql_m_')}: that resource id already exists"
+                op = getattr(exc, "specql_op", None)
+                return ResourceExistsError(
+                    table.removeprefix("specql_m_"), getattr(op, "resource_id", None)
                 )
             model = table.removeprefix("specql_m_")
             if model in self.st.specs:

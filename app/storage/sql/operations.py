@@ -181,10 +181,6 @@ def _apply_one(db: Db, st: Statements, op: WriteOp) -> Any:
 def insert_resource(db: Db, st: Statements, op: InsertResource) -> StoredResource:
     rev = op.revision
     check_refs(db, st, op.model, rev.refs)
-    db.run(
-        st.insert_revision(),
-        _revision_row(op.model, op.resource_id, rev, 1, None, op.schema_version, st.inline),
-    )
     row = {
         "resource_id": op.resource_id,
         "current_revision_id": rev.revision_id,
@@ -200,7 +196,11 @@ def insert_resource(db: Db, st: Statements, op: InsertResource) -> StoredResourc
         "current_payload": rev.payload if st.inline else None,
         **rev.values,
     }
-    db.run(st.insert_meta(op.model), row)
+    db.run(st.insert_meta(op.model), row)  # first: a taken id fails on the meta key
+    db.run(
+        st.insert_revision(),
+        _revision_row(op.model, op.resource_id, rev, 1, None, op.schema_version, st.inline),
+    )
     _write_lists(db, st, op.model, op.resource_id, rev.lists, replace=False)
     return _written(st, op.model, row)
 

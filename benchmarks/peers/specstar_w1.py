@@ -1,0 +1,135 @@
+"""Workload W1 against specstar (peer benchmark).
+
+Run with the specstar venv's python (see setup_specstar.sh); prints one JSON line.
+Uses specstar's Python API (ResourceManager), not HTTP, with the disk backend.
+"""
+
+import argparse
+import datetime as dt
+import json
+import random
+import tempfile
+import time
+from importlib.metadata import version
+
+import msgspec
+from specstar import QB, BackendBinding, BackendConfig, ConnectionProfile, SpecStar
+
+CATEGORIES = [f"cat-{i}" for i in range(10)]
+TAGS = ["red", "green", "blue", "small", "large", "sale", "new", "eco"]
+DESCRIPTION = ("lorem ipsum dolor sit amet " * 8)[:200]
+INDEXED = ["name", "category", "price", "stock"]
+
+
+class Item(msgspec.Struct):
+    name: str
+    category: str
+    price: float
+    stock: int
+    tags: list[str]
+    description: str
+
+
+def make_manager(rootdir: str):
+    disk = BackendBinding(use="disk")
+    spec = SpecStar(
+        backend=BackendConfig(
+            connections={"disk": ConnectionProfile(type="disk", options={"rootdir": rootdir})},
+            meta=disk,
+            resource=disk,
+            blob=disk,
+        ),
+        default_user="bench",
+        default_now=lambda: dt.datetime.now(dt.UTC),
+    )
+    spec.add_model(Item, indexed_fields=INDEXED)
+    return spec.get_resource_manager(Item)
+
+
+def timed(n: int, op) -> float:
+    """Call op() n times sequentially; return ops/s (0 if n == 0)."""
+    if n <= 0:
+        return 0.0
+    t0 = time.perf_counter()
+    for _ in range(n):
+        op()
+    return n / (time.perf_counter() - t0)
+
+
+def run_once(args) -> dict:
+    rng = random.Random(42)
+    with tempfile.TemporaryDirectory(prefix="specstar-w1-") as rootdir:
+        mgr = make_manager(rootdir)
+        items: dict[str, Item] = {}  # resource_id -> current data
+        counter = iter(range(args.n))
+
+        def create():
+            i = next(counter)
+            item = Item(
+                name=f"item-{i}",
+                category=rng.choice(CATEGORIES),
+                price=round(rng.uniform(1, 1000), 2),
+                stock=rng.randint(0, 500),
+                tags=rng.sample(TAGS, 3),
+                description=DESCRIPTION,
+            )
+            items[mgr.create(item).resource_id] = item
+
+        def get():
+            rid = rng.choice(ids)
+            assert mgr.get(rid).data.name == items[rid].name
+
+        def update():
+            rid = rng.choice(ids)
+            new = msgspec.structs.replace(
+                items[rid], price=round(rng.uniform(1, 1000), 2), stock=rng.randint(0, 500)
+            )
+            mgr.update(rid, new)  # full replace -> new revision
+            items[rid] = new
+
+        def search():
+            q = (QB["category"] == rng.choice(CATEGORIES)).sort(QB["price"].desc()).limit(20)
+            prices = [m.indexed_data["price"] for m in mgr.search_resources(q)]
+            assert len(prices) <= 20 and prices == sorted(prices, reverse=True)
+
+        def count():
+            mgr.count_resources(QB["category"] == rng.choice(CATEGORIES))
+
+        res = {"create": timed(args.n, create)}
+        ids = list(items)
+        res["get"] = timed(args.gets, get)
+        res["update"] = timed(args.updates, update)
+        res["search"] = timed(args.searches, search)
+        res["count"] = timed(args.counts, count)
+        # Untimed sanity check: every item is findable by the indexed fields.
+        assert mgr.count_resources(QB["price"] >= 0) == args.n
+        return {k: round(v, 2) for k, v in res.items()}
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--n", type=int, default=10_000)
+    p.add_argument("--gets", type=int, default=2000)
+    p.add_argument("--updates", type=int, default=1000)
+    p.add_argument("--searches", type=int, default=200)
+    p.add_argument("--counts", type=int, default=200)
+    p.add_argument("--runs", type=int, default=3)
+    args = p.parse_args()
+    runs = [run_once(args) for _ in range(args.runs)]
+    notes = (
+        f"Python API (SpecStar.get_resource_manager), sync calls; disk backend in a temp dir; "
+        f"indexed_fields={INDEXED}. Disk meta store scans every meta file per search/count "
+        f"(no real index), so search/count are O(n). Search returns ResourceMeta (indexed "
+        f"values) without data. Update = full replace via manager.update (new revision). "
+        f"Sizes: n={args.n} gets={args.gets} updates={args.updates} "
+        f"searches={args.searches} counts={args.counts}."
+    )
+    print(
+        json.dumps(
+            {"peer": "specstar", "version": version("specstar"), "runs": runs, "notes": notes}
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
