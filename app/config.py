@@ -39,4 +39,4 @@ class Settings:
     cache_bytes: int = 64 * 1024 * 1024
     default_user: str = "anonymous"
     strict_context: bool = False
-    readers: int = 2
+    readers: int = 1

@@ -149,8 +149,12 @@ class ResourceManager:
             stored = (
                 await self.stores.meta.load(m.spec.name, [resource_id], with_payload=self._inline)
             )[0]
-            self._require(m, resource_id, stored, include_deleted)
+            if stored is None or (stored.meta.is_deleted and not include_deleted):
+                self._require(m, resource_id, stored, include_deleted)
             assert stored is not None
+            if stored.payload is not None:  # inline: no second round trip
+                meta = stored.meta
+                return Resource(meta, m.codec.decode(stored.payload), meta.current_revision_id)
             return (await self._with_data(m, [stored]))[0]
         meta = await self.get_meta(model, resource_id, include_deleted=include_deleted)
         found = await self.stores.meta.revision(

@@ -126,7 +126,7 @@ class SqlMetaStore(_Reads, MetaStore):
         readers: reader threads for a file database.
     """
 
-    def __init__(self, path: str | None, *, inline_payloads: bool = True, readers: int = 2):
+    def __init__(self, path: str | None, *, inline_payloads: bool = True, readers: int = 1):
         self.runner = SqliteRunner(path, readers=readers)
         self.capabilities = Capabilities(
             transactions=True,

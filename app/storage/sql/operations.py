@@ -106,11 +106,13 @@ def revision_info(row: Sequence[Any]) -> RevisionInfo:
 def load(
     db: Db, st: Statements, reader: RowReader, ids: Sequence[str], with_payload: bool
 ) -> list[StoredResource | None]:
+    if len(ids) == 1:  # the common case, kept short: it is on every get
+        rows = db.rows_in_order(st.load(reader.model, 1, with_payload), ids)
+        return [reader(rows[0], with_payload) if rows else None]
     found: dict[str, StoredResource] = {}
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start : start + CHUNK]
-        stmt = st.load(reader.model, len(chunk), with_payload)
-        for row in db.rows(stmt, {f"i{k}": v for k, v in enumerate(chunk)}):
+        for row in db.rows_in_order(st.load(reader.model, len(chunk), with_payload), chunk):
             found[row[0]] = reader(row, with_payload)
     return [found.get(i) for i in ids]
 
@@ -164,6 +166,8 @@ def payload_keys(db: Db, st: Statements, model: str, resource_id: str) -> list[R
 
 
 def apply(db: Db, st: Statements, ops: Sequence[WriteOp]) -> list[Any]:
+    if len(ops) > 1 and all(isinstance(op, InsertResource) for op in ops):
+        return insert_many(db, st, ops)  # type: ignore[arg-type]
     results: list[Any] = []
     for op in ops:
         try:
@@ -174,6 +178,44 @@ def apply(db: Db, st: Statements, ops: Sequence[WriteOp]) -> list[Any]:
     return results
 
 
+def insert_many(db: Db, st: Statements, ops: Sequence[InsertResource]) -> list[Any]:
+    """Bulk create with one executemany per table. On any failure, undo the
+    bulk attempt and insert one by one, so the error names the culprit."""
+    db.execute_text("SAVEPOINT specql_bulk")
+    try:
+        for op in ops:
+            check_refs(db, st, op.model, op.revision.refs)
+        by_model: dict[str, list[InsertResource]] = {}
+        for op in ops:
+            by_model.setdefault(op.model, []).append(op)
+        written = {}
+        for model, group in by_model.items():
+            rows = [_meta_row(st, op) for op in group]
+            db.run_many(st.insert_meta(model), rows)
+            for op, row in zip(group, rows, strict=True):
+                written[id(op)] = _written(st, model, row)
+            db.run_many(st.insert_revision(), [
+                _revision_row(op.model, op.resource_id, op.revision, 1, None, op.schema_version,
+                              st.inline)
+                for op in group
+            ])
+            for op in group:
+                _write_lists(db, st, model, op.resource_id, op.revision.lists, replace=False)
+    except Exception:
+        db.execute_text("ROLLBACK TO specql_bulk")
+        db.execute_text("RELEASE specql_bulk")
+        results: list[Any] = []
+        for op in ops:
+            try:
+                results.append(insert_resource(db, st, op))
+            except Exception as exc:
+                exc.specql_op = op  # type: ignore[attr-defined]
+                raise
+        return results
+    db.execute_text("RELEASE specql_bulk")
+    return [written[id(op)] for op in ops]
+
+
 def _apply_one(db: Db, st: Statements, op: WriteOp) -> Any:
     return _HANDLERS[type(op)](db, st, op)
 
@@ -181,7 +223,19 @@ def _apply_one(db: Db, st: Statements, op: WriteOp) -> Any:
 def insert_resource(db: Db, st: Statements, op: InsertResource) -> StoredResource:
     rev = op.revision
     check_refs(db, st, op.model, rev.refs)
-    row = {
+    row = _meta_row(st, op)
+    db.run(st.insert_meta(op.model), row)  # first: a taken id fails on the meta key
+    db.run(
+        st.insert_revision(),
+        _revision_row(op.model, op.resource_id, rev, 1, None, op.schema_version, st.inline),
+    )
+    _write_lists(db, st, op.model, op.resource_id, rev.lists, replace=False)
+    return _written(st, op.model, row)
+
+
+def _meta_row(st: Statements, op: InsertResource) -> dict[str, Any]:
+    rev = op.revision
+    return {
         "resource_id": op.resource_id,
         "current_revision_id": rev.revision_id,
         "current_hash": rev.data_hash,
@@ -196,13 +250,6 @@ def insert_resource(db: Db, st: Statements, op: InsertResource) -> StoredResourc
         "current_payload": rev.payload if st.inline else None,
         **rev.values,
     }
-    db.run(st.insert_meta(op.model), row)  # first: a taken id fails on the meta key
-    db.run(
-        st.insert_revision(),
-        _revision_row(op.model, op.resource_id, rev, 1, None, op.schema_version, st.inline),
-    )
-    _write_lists(db, st, op.model, op.resource_id, rev.lists, replace=False)
-    return _written(st, op.model, row)
 
 
 def append_revision(db: Db, st: Statements, op: AppendRevision) -> AppendResult:

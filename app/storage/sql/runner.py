@@ -55,6 +55,14 @@ class Db:
     def rows(self, stmt: Compiled, params: dict[str, Any]) -> list[tuple[Any, ...]]:
         return self.conn.execute(stmt.sql, stmt.bind(params)).fetchall()  # type: ignore[no-any-return]
 
+    def rows_in_order(self, stmt: Compiled, args: Sequence[Any]) -> list[tuple[Any, ...]]:
+        """Run a statement whose parameters are exactly ``args``, in order."""
+        return self.conn.execute(stmt.sql, tuple(args)).fetchall()  # type: ignore[no-any-return]
+
+    def execute_text(self, sql: str) -> None:
+        """Plain SQL without parameters (savepoints)."""
+        self.conn.execute(sql)
+
     def run(self, stmt: Compiled, params: dict[str, Any]) -> int:
         return self.conn.execute(stmt.sql, stmt.bind(params)).rowcount  # type: ignore[no-any-return]
 
@@ -123,7 +131,7 @@ class SqliteRunner:
     reads wait for open transactions so they never see uncommitted work.
     """
 
-    def __init__(self, path: str | None, *, readers: int = 2, busy_timeout_ms: int = 15000):
+    def __init__(self, path: str | None, *, readers: int = 1, busy_timeout_ms: int = 15000):
         self.path = path
         self.busy_timeout_ms = busy_timeout_ms
         self._writer = _Workers(1, "specql-sqlite-w")

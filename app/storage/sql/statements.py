@@ -175,6 +175,7 @@ class Statements:
                 t.meta.c.resource_id.in_(params(f"i{k}" for k in range(n)))
             )
 
+        # Its only parameters are the n ids, in order: see Db.rows_in_order.
         return self.compiled(("load", model, n, with_payload), build)
 
     def insert_meta(self, model: str) -> Compiled:
