@@ -39,7 +39,6 @@ from app.storage.base import (
 )
 from app.storage.sql.runner import Db
 from app.storage.sql.statements import Statements
-from app.storage.sql.tables import META_COLUMNS
 
 CHUNK = 500
 
@@ -194,11 +193,15 @@ def insert_many(db: Db, st: Statements, ops: Sequence[InsertResource]) -> list[A
             db.run_many(st.insert_meta(model), rows)
             for op, row in zip(group, rows, strict=True):
                 written[id(op)] = _written(st, model, row)
-            db.run_many(st.insert_revision(), [
-                _revision_row(op.model, op.resource_id, op.revision, 1, None, op.schema_version,
-                              st.inline)
-                for op in group
-            ])
+            db.run_many(
+                st.insert_revision(),
+                [
+                    _revision_row(
+                        op.model, op.resource_id, op.revision, 1, None, op.schema_version, st.inline
+                    )
+                    for op in group
+                ],
+            )
             for op in group:
                 _write_lists(db, st, model, op.resource_id, op.revision.lists, replace=False)
     except Exception:
@@ -254,57 +257,51 @@ def _meta_row(st: Statements, op: InsertResource) -> dict[str, Any]:
 
 def append_revision(db: Db, st: Statements, op: AppendRevision) -> AppendResult:
     rev = op.revision
-    current, current_hash, status, deleted, count, created_at, created_by = _current(
-        db, st, op.model, op.resource_id
-    )
-    if deleted and not op.allow_deleted:
+    cur = _current(db, st, op.model, op.resource_id)
+    current = cur["current_revision_id"]
+    if cur["deleted"] and not op.allow_deleted:
         raise ResourceDeletedError(op.model, op.resource_id, "updating it")
     if op.expected_revision_id is not None and op.expected_revision_id != current:
         raise RevisionConflictError(op.resource_id, op.expected_revision_id, current)
-    if current_hash == rev.data_hash and status == rev.status:
-        return AppendResult(False, count, None, current, _reload(db, st, op.model, op.resource_id))
+    count = cur["revision_count"]
+    if cur["current_hash"] == rev.data_hash and cur["status"] == rev.status:
+        return AppendResult(False, count, None, current, _written(st, op.model, cur))
     check_refs(db, st, op.model, rev.refs)
     number = count + 1
     db.run(
         st.insert_revision(),
         _revision_row(op.model, op.resource_id, rev, number, current, op.schema_version, st.inline),
     )
-    row = {
-        "rid": op.resource_id,
-        "current_revision_id": rev.revision_id,
-        "current_hash": rev.data_hash,
-        "current_payload": rev.payload if st.inline else None,
-        "status": rev.status,
-        "updated_at": rev.at,
-        "updated_by": rev.by,
-        "revision_count": number,
-        "schema_version": op.schema_version,
-        **rev.values,
-    }
-    db.run(st.update_meta(op.model, append=True), row)
-    _write_lists(db, st, op.model, op.resource_id, rev.lists, replace=True)
-    written = _written(
+    written = _set_meta(
+        db,
         st,
         op.model,
+        cur,
         {
-            **row,
-            "resource_id": op.resource_id,
-            "deleted": deleted,
-            "created_at": created_at,
-            "created_by": created_by,
+            "current_revision_id": rev.revision_id,
+            "current_hash": rev.data_hash,
+            "current_payload": rev.payload if st.inline else None,
+            "status": rev.status,
+            "updated_at": rev.at,
+            "updated_by": rev.by,
+            "revision_count": number,
+            "schema_version": op.schema_version,
+            **rev.values,
         },
     )
+    _write_lists(db, st, op.model, op.resource_id, rev.lists, replace=True)
     return AppendResult(True, number, current, rev.revision_id, written)
 
 
 def replace_draft(db: Db, st: Statements, op: ReplaceDraft) -> StoredResource:
     rev = op.revision
-    current, _, status, deleted, *_ = _current(db, st, op.model, op.resource_id)
-    if deleted:
+    cur = _current(db, st, op.model, op.resource_id)
+    current = cur["current_revision_id"]
+    if cur["deleted"]:
         raise ResourceDeletedError(op.model, op.resource_id, "modifying it")
     if current != rev.revision_id:
         raise RevisionConflictError(op.resource_id, rev.revision_id, current)
-    if status != "draft":
+    if cur["status"] != "draft":
         raise ConflictError(
             f"revision {current!r} of {op.model} {op.resource_id!r} is stable and "
             "cannot be modified; update the resource to append a revision",
@@ -312,30 +309,26 @@ def replace_draft(db: Db, st: Statements, op: ReplaceDraft) -> StoredResource:
             revision_id=current,
         )
     check_refs(db, st, op.model, rev.refs)
+    payload = rev.payload if st.inline else None
     db.run(
         st.update_revision_payload(),
-        {
-            "rid": current,
-            "data_hash": rev.data_hash,
-            "size": rev.size,
-            "payload": rev.payload if st.inline else None,
-        },
+        {"rid": current, "data_hash": rev.data_hash, "size": rev.size, "payload": payload},
     )
-    _point_at(
+    written = _set_meta(
         db,
         st,
         op.model,
-        op.resource_id,
-        current,
-        rev.data_hash,
-        rev.payload,
-        status,
-        rev.at,
-        rev.by,
-        rev.values,
+        cur,
+        {
+            "current_hash": rev.data_hash,
+            "current_payload": payload,
+            "updated_at": rev.at,
+            "updated_by": rev.by,
+            **rev.values,
+        },
     )
     _write_lists(db, st, op.model, op.resource_id, rev.lists, replace=True)
-    return _reload(db, st, op.model, op.resource_id)
+    return written
 
 
 def set_status(db: Db, st: Statements, op: SetStatus) -> None:
@@ -347,8 +340,9 @@ def set_status(db: Db, st: Statements, op: SetStatus) -> None:
 
 
 def switch_revision(db: Db, st: Statements, op: SwitchRevision) -> StoredResource:
-    current, _, _, deleted, *_ = _current(db, st, op.model, op.resource_id)
-    if deleted:
+    cur = _current(db, st, op.model, op.resource_id)
+    current = cur["current_revision_id"]
+    if cur["deleted"]:
         raise ResourceDeletedError(op.model, op.resource_id, "switching its revision")
     if op.expected_revision_id is not None and op.expected_revision_id != current:
         raise RevisionConflictError(op.resource_id, op.expected_revision_id, current)
@@ -360,33 +354,30 @@ def switch_revision(db: Db, st: Statements, op: SwitchRevision) -> StoredResourc
             revision_id=op.revision_id,
         )
     info = target.info
-    _point_at(
+    written = _set_meta(
         db,
         st,
         op.model,
-        op.resource_id,
-        info.revision_id,
-        info.data_hash,
-        target.payload,
-        info.status,
-        op.at,
-        op.by,
-        op.values,
+        cur,
+        {
+            "current_revision_id": info.revision_id,
+            "current_hash": info.data_hash,
+            "current_payload": target.payload if st.inline else None,
+            "status": info.status,
+            "updated_at": op.at,
+            "updated_by": op.by,
+            **op.values,
+        },
     )
     _write_lists(db, st, op.model, op.resource_id, op.lists, replace=True)
-    return _reload(db, st, op.model, op.resource_id)
+    return written
 
 
 def mark_deleted(db: Db, st: Statements, op: MarkDeleted) -> StoredResource:
-    params = {
-        "rid": op.resource_id,
-        "deleted": op.deleted,
-        "updated_at": op.at,
-        "updated_by": op.by,
-    }
-    if db.run(st.set_deleted(op.model), params) == 0:
-        raise _not_found(op.model, op.resource_id)
-    return _reload(db, st, op.model, op.resource_id)
+    cur = _current(db, st, op.model, op.resource_id)
+    return _set_meta(
+        db, st, op.model, cur, {"deleted": op.deleted, "updated_at": op.at, "updated_by": op.by}
+    )
 
 
 def purge(db: Db, st: Statements, op: PurgeResource) -> list[RevisionKey]:
@@ -449,50 +440,27 @@ _HANDLERS: dict[type, Any] = {
 def _written(st: Statements, model: str, row: dict[str, Any]) -> StoredResource:
     """The record of a row this transaction wrote, without reading it back."""
     reader = st.readers[model]
-    layout = [*META_COLUMNS, *(f.column for f in st.tables(model).singles)]
-    written: StoredResource = reader(tuple([row.get(c) for c in layout]), False)
+    written: StoredResource = reader(tuple([row.get(c) for c in st.meta_layout(model)]), False)
     return written
 
 
-def _reload(db: Db, st: Statements, model: str, resource_id: str) -> StoredResource:
-    found = load(db, st, st.readers[model], [resource_id], False)[0]
-    assert found is not None  # written in this transaction
-    return found
-
-
-def _current(db: Db, st: Statements, model: str, resource_id: str) -> tuple[Any, ...]:
-    rows = db.rows(st.current(model), {"resource_id": resource_id})
+def _current(db: Db, st: Statements, model: str, resource_id: str) -> dict[str, Any]:
+    """The resource's meta row by column (locked for this transaction)."""
+    rows = db.rows_in_order(st.current(model), (resource_id,))
     if not rows:
         raise _not_found(model, resource_id)
-    return tuple(rows[0])
+    return dict(zip(st.meta_layout(model), rows[0], strict=True))
 
 
-def _point_at(
-    db: Db,
-    st: Statements,
-    model: str,
-    resource_id: str,
-    revision_id: str,
-    data_hash: str,
-    payload: bytes | None,
-    status: str,
-    at: int,
-    by: str,
-    values: dict[str, Any],
-) -> None:
-    db.run(
-        st.update_meta(model, append=False),
-        {
-            "rid": resource_id,
-            "current_revision_id": revision_id,
-            "current_hash": data_hash,
-            "current_payload": payload if st.inline else None,
-            "status": status,
-            "updated_at": at,
-            "updated_by": by,
-            **values,
-        },
-    )
+def _set_meta(
+    db: Db, st: Statements, model: str, cur: dict[str, Any], new: dict[str, Any]
+) -> StoredResource:
+    """Update only the columns whose values change: SQLite rewrites an index
+    whenever its columns are SET, even to the same value."""
+    changed = {c: v for c, v in new.items() if cur.get(c) != v or c == "current_payload"}
+    stmt = st.update_columns(model, tuple(changed))
+    db.run(stmt, {"rid": cur["resource_id"], **changed})
+    return _written(st, model, {**cur, **changed})
 
 
 def _revision_row(

@@ -63,6 +63,7 @@ class Statements:
         self._cache: dict[Hashable, Compiled] = {}
         self.readers: dict[str, Any] = {}  # model -> operations.RowReader
         self.inline = False  # payloads written into the revisions table
+        self._layouts: dict[str, tuple[str, ...]] = {}
 
     def compiled(self, key: Hashable, build: Callable[[], Any]) -> Compiled:
         stmt = self._cache.get(key)
@@ -186,45 +187,36 @@ class Statements:
 
         return self.compiled(("insert_meta", model), build)
 
+    def meta_layout(self, model: str) -> tuple[str, ...]:
+        """Column names of a meta row as loads and searches return it."""
+        layout = self._layouts.get(model)
+        if layout is None:
+            t = self.tables(model)
+            layout = self._layouts[model] = (*META_COLUMNS, *(f.column for f in t.singles))
+        return layout
+
     def current(self, model: str) -> Compiled:
         def build() -> Any:
             m = self.tables(model).meta
-            stmt = sa.select(
-                m.c.current_revision_id,
-                m.c.current_hash,
-                m.c.status,
-                m.c.deleted,
-                m.c.revision_count,
-                m.c.created_at,
-                m.c.created_by,
-            ).where(m.c.resource_id == sa.bindparam("resource_id"))
+            stmt = sa.select(*(m.c[c] for c in self.meta_layout(model))).where(
+                m.c.resource_id == sa.bindparam("resource_id")
+            )
             return stmt.with_for_update() if self.for_update else stmt
 
         return self.compiled(("current", model), build)
 
-    def update_meta(self, model: str, *, append: bool) -> Compiled:
-        """Point a resource at a revision and refresh its index values."""
+    def update_columns(self, model: str, columns: tuple[str, ...]) -> Compiled:
+        """UPDATE of exactly these meta columns of one resource (``rid``)."""
 
         def build() -> Any:
-            t = self.tables(model)
-            cols = [
-                "current_revision_id",
-                "current_hash",
-                "current_payload",
-                "status",
-                "updated_at",
-                "updated_by",
-                *(f.column for f in t.singles),
-            ]
-            if append:
-                cols += ["revision_count", "schema_version"]
+            m = self.tables(model).meta
             return (
-                t.meta.update()
-                .where(t.meta.c.resource_id == sa.bindparam("rid"))
-                .values({c: sa.bindparam(c) for c in cols})
+                m.update()
+                .where(m.c.resource_id == sa.bindparam("rid"))
+                .values({c: sa.bindparam(c) for c in columns})
             )
 
-        return self.compiled(("update_meta", model, append), build)
+        return self.compiled(("update_columns", model, columns), build)
 
     def reindex(self, model: str) -> Compiled:
         def build() -> Any:
@@ -236,21 +228,6 @@ class Statements:
             )
 
         return self.compiled(("reindex", model), build)
-
-    def set_deleted(self, model: str) -> Compiled:
-        def build() -> Any:
-            m = self.tables(model).meta
-            return (
-                m.update()
-                .where(m.c.resource_id == sa.bindparam("rid"))
-                .values(
-                    deleted=sa.bindparam("deleted"),
-                    updated_at=sa.bindparam("updated_at"),
-                    updated_by=sa.bindparam("updated_by"),
-                )
-            )
-
-        return self.compiled(("set_deleted", model), build)
 
     def set_meta_status(self, model: str) -> Compiled:
         def build() -> Any:
