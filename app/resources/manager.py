@@ -330,11 +330,12 @@ class ResourceManager:
             ConflictError: ``resource_id`` is taken.
             LimitExceededError: the encoded data is over ``max_payload_bytes``.
         """
-        return (
-            await self.create_many(
-                model, [data], resource_ids=[resource_id], status=status, user=user, now=now
-            )
-        )[0]
+        m = self._model(model)
+        self._check_status(status)
+        who, at = self._acting(user, now)
+        obj, rev = await self._prepare(m, data, status, who, at)
+        rid = resource_id if resource_id is not None else m.spec.id_generator()
+        return (await self._insert(m, [(obj, rev, rid)], who))[0]
 
     async def create_many(
         self,
@@ -372,22 +373,30 @@ class ResourceManager:
                 ]
         if problems:
             raise ValidationFailedError(m.spec.name, problems)
+        entries = [
+            (obj, rev, rid if rid is not None else m.spec.id_generator())
+            for (obj, rev), rid in zip(prepared, ids, strict=True)
+        ]
+        return await self._insert(m, entries, who)
+
+    async def _insert(
+        self, m: _Model, entries: Sequence[tuple[Any, NewRevision, str]], who: str
+    ) -> list[WriteResult[Any]]:
+        """Store validated new resources in one transaction, with hooks."""
+        name = m.spec.name
         ops = []
-        for (obj, rev), rid in zip(prepared, ids, strict=True):
-            rid = rid if rid is not None else m.spec.id_generator()
+        for obj, rev, rid in entries:
             self._check_id(rid)
-            await self._before(Event("create", m.spec.name, rid, who, obj, rev.revision_id))
-            ops.append(InsertResource(m.spec.name, rid, rev, m.spec.schema_version))
+            await self._before("create", name, rid, who, obj, rev.revision_id)
+            ops.append(InsertResource(name, rid, rev, m.spec.schema_version))
         await self._put_payloads(m, [op.revision for op in ops])
         stored = await self.stores.meta.apply(ops)
         results = [
-            WriteResult(Resource(s.meta, obj, s.meta.current_revision_id))
-            for s, (obj, _) in zip(stored, prepared, strict=True)
+            WriteResult(Resource(s.meta, obj, rev.revision_id))
+            for s, (obj, rev, _) in zip(stored, entries, strict=True)
         ]
         for r in results:
-            await self._after(
-                Event("create", m.spec.name, r.id, who, r.resource.data, r.revision_id)
-            )
+            await self._after("create", name, r.id, who, r.resource.data, r.revision_id)
         return results
 
     async def update(
@@ -511,11 +520,11 @@ class ResourceManager:
         meta = await self.get_meta(model, resource_id, include_deleted=False)
         target = expected_revision_id or meta.current_revision_id
         obj, rev = await self._prepare(m, data, "draft", who, at, revision_id=target)
-        await self._before(Event("modify", m.spec.name, resource_id, who, obj, target))
+        await self._before("modify", m.spec.name, resource_id, who, obj, target)
         await self._put_payloads(m, [rev])
         stored = (await self.stores.meta.apply([ReplaceDraft(m.spec.name, resource_id, rev)]))[0]
         result = WriteResult(Resource(stored.meta, obj, target))
-        await self._after(Event("modify", m.spec.name, resource_id, who, obj, target))
+        await self._after("modify", m.spec.name, resource_id, who, obj, target)
         return result
 
     async def set_status(
@@ -571,7 +580,7 @@ class ResourceManager:
             raise ResourceDeletedError(m.spec.name, resource_id, "switching its revision")
         target = await self.get(model, resource_id, revision_id=revision_id)
         values, lists = m.extract(target.data)
-        await self._before(Event("switch", m.spec.name, resource_id, who, target.data, revision_id))
+        await self._before("switch", m.spec.name, resource_id, who, target.data, revision_id)
         stored = (
             await self.stores.meta.apply(
                 [
@@ -589,7 +598,7 @@ class ResourceManager:
             )
         )[0]
         result = Resource(stored.meta, target.data, revision_id)
-        await self._after(Event("switch", m.spec.name, resource_id, who, target.data, revision_id))
+        await self._after("switch", m.spec.name, resource_id, who, target.data, revision_id)
         return result
 
     async def delete(
@@ -631,11 +640,11 @@ class ResourceManager:
             raise ConflictError(
                 f"{m.spec.name} {resource_id!r} is not deleted", resource_id=resource_id
             )
-        await self._before(Event("restore", m.spec.name, resource_id, who))
+        await self._before("restore", m.spec.name, resource_id, who)
         stored: StoredResource = (
             await self.stores.meta.apply([MarkDeleted(m.spec.name, resource_id, False, at, who)])
         )[0]
-        await self._after(Event("restore", m.spec.name, resource_id, who))
+        await self._after("restore", m.spec.name, resource_id, who)
         return stored.meta
 
     # -- blobs -------------------------------------------------------------
@@ -728,16 +737,7 @@ class ResourceManager:
         who: str,
         expected: str | None,
     ) -> WriteResult[Any]:
-        await self._before(
-            Event(
-                action,
-                m.spec.name,
-                resource_id,
-                who,
-                obj,
-                rev.revision_id,
-            )
-        )
+        await self._before(action, m.spec.name, resource_id, who, obj, rev.revision_id)
         if not self._inline:
             stored = (await self.stores.meta.load(m.spec.name, [resource_id]))[0]
             self._require(m, resource_id, stored, include_deleted=True)
@@ -753,16 +753,7 @@ class ResourceManager:
         if not result.changed:
             current = await self.get(m.spec.name, resource_id)
             return WriteResult(current, changed=False)
-        await self._after(
-            Event(
-                action,
-                m.spec.name,
-                resource_id,
-                who,
-                obj,
-                rev.revision_id,
-            )
-        )
+        await self._after(action, m.spec.name, resource_id, who, obj, rev.revision_id)
         return WriteResult(Resource(meta, obj, rev.revision_id))
 
     async def _remove(
@@ -782,7 +773,8 @@ class ResourceManager:
         if not self._inline and plan.dropped_payloads:
             await self.stores.revisions.delete_many(plan.dropped_payloads)
         for event in plan.events:
-            await self._after(event)
+            if self.hooks.has("after", event.action):
+                await self.hooks.after(event)
         return meta
 
     async def _put_payloads(self, m: _Model, revs: Sequence[NewRevision]) -> None:
@@ -855,13 +847,29 @@ class ResourceManager:
         if not isinstance(resource_id, str) or not 0 < len(resource_id) <= 128:
             raise BadRequestError(f"resource id {resource_id!r} must be 1 to 128 characters")
 
-    async def _before(self, event: Event) -> None:
-        if self.hooks.has("before", event.action):
-            await self.hooks.before(event)
+    async def _before(
+        self,
+        action: Action,
+        model: str,
+        resource_id: str,
+        who: str,
+        data: Any = None,
+        revision_id: str | None = None,
+    ) -> None:
+        if self.hooks.has("before", action):
+            await self.hooks.before(Event(action, model, resource_id, who, data, revision_id))
 
-    async def _after(self, event: Event) -> None:
-        if self.hooks.has("after", event.action):
-            await self.hooks.after(event)
+    async def _after(
+        self,
+        action: Action,
+        model: str,
+        resource_id: str,
+        who: str,
+        data: Any = None,
+        revision_id: str | None = None,
+    ) -> None:
+        if self.hooks.has("after", action):
+            await self.hooks.after(Event(action, model, resource_id, who, data, revision_id))
 
     async def backfill(self, model: str, paths: list[str]) -> None:
         """Fill new index columns of ``model`` from current revisions."""
@@ -902,9 +910,10 @@ class _Removal:
         assert stored is not None
         if stored.meta.is_deleted and not self.purge:
             raise ResourceDeletedError(name, resource_id, "deleting it again")
-        action = "purge" if self.purge else "delete"
-        event = Event(action, name, resource_id, self.who, cascade_from=cause)  # type: ignore[arg-type]
-        await mgr._before(event)
+        action: Action = "purge" if self.purge else "delete"
+        event = Event(action, name, resource_id, self.who, cascade_from=cause)
+        if mgr.hooks.has("before", action):
+            await mgr.hooks.before(event)
         referrers = await tx.referrers(name, [resource_id], live_only=not self.purge)
         referrers = [r for r in referrers if (r.model, r.resource_id) not in self.visited]
         blocking = [r for r in referrers if self._mode(r) == "restrict"]

@@ -12,6 +12,7 @@ import dataclasses
 import datetime as dt
 import decimal
 import enum
+import functools
 import re
 import types
 import typing
@@ -111,7 +112,7 @@ class ResourceSpec:
     plural: str = ""
     field_types: dict[str, Any] = dataclasses.field(default_factory=dict)
 
-    @property
+    @functools.cached_property
     def refs(self) -> list[IndexedField]:
         return [f for f in self.indexed.values() if f.ref is not None]
 
