@@ -43,6 +43,13 @@ _NAME = re.compile(r"^[a-z][a-z0-9_]{0,47}$")
 
 
 @dataclasses.dataclass(frozen=True)
+class DictOf:
+    """A dict field's value type, during the walk."""
+
+    value: Any
+
+
+@dataclasses.dataclass(frozen=True)
 class TypeNode:
     """A field's type with its markers: the unit the walker produces."""
 
@@ -225,7 +232,10 @@ def _walk(
 ) -> None:
     node = _unwrap(model_name, path, hint, node or TypeNode(type=None))
     t = node.type
-    if t is Any or t is dict or typing.get_origin(t) is dict or t is Binary:
+    if isinstance(t, DictOf):  # dict values are not addressable: check, never index
+        _walk(model_name, path, t.value, {}, stack=stack)
+        return
+    if t is Any or t is dict or t is Binary:
         return
     if isinstance(t, type) and issubclass(t, msgspec.Struct):
         if t in stack:
@@ -307,7 +317,14 @@ def _unwrap(model_name: str, path: str, hint: Any, node: TypeNode) -> TypeNode:
         if origin is Literal:
             return dataclasses.replace(node, type=type(typing.get_args(hint)[0]))
         if origin is dict:
-            return dataclasses.replace(node, type=dict)
+            key, value = typing.get_args(hint) or (str, Any)
+            if key not in (str, int) and _scalar_kind(key)[0] is None:
+                raise ConfigurationError(
+                    f"model {model_name!r}, field {path!r}: dict keys of type "
+                    f"{_type_name(key)} are not supported",
+                    "Use str (or int) keys.",
+                )
+            return dataclasses.replace(node, type=DictOf(value))
         if origin is not None:
             raise ConfigurationError(
                 f"model {model_name!r}, field {path!r}: type {_type_name(hint)} is not supported",
