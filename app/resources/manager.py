@@ -738,12 +738,9 @@ class ResourceManager:
         expected: str | None,
     ) -> WriteResult[Any]:
         await self._before(action, m.spec.name, resource_id, who, obj, rev.revision_id)
-        if not self._inline:
-            stored = (await self.stores.meta.load(m.spec.name, [resource_id]))[0]
-            self._require(m, resource_id, stored, include_deleted=True)
-            assert stored is not None
-            if stored.data_hash != rev.data_hash or stored.meta.status != rev.status:
-                await self._put_payloads(m, [rev])
+        # Always first: whether the data is new is only known inside the meta
+        # transaction.
+        await self._put_payloads(m, [rev])
         result = (
             await self.stores.meta.apply(
                 [AppendRevision(m.spec.name, resource_id, rev, m.spec.schema_version, expected)]
@@ -751,6 +748,9 @@ class ResourceManager:
         )[0]
         meta = result.stored.meta
         if not result.changed:
+            if not self._inline:  # nothing refers to the payload just written
+                key = RevisionKey(m.spec.name, rev.revision_id, rev.data_hash)
+                await self.stores.revisions.delete_many([key])
             current = await self.get(m.spec.name, resource_id)
             return WriteResult(current, changed=False)
         await self._after(action, m.spec.name, resource_id, who, obj, rev.revision_id)
@@ -919,14 +919,19 @@ class _Removal:
         blocking = [r for r in referrers if self._mode(r) == "restrict"]
         if blocking:
             raise ReferencedError(name, resource_id, blocking)
+        cleared: dict[tuple[str, str], list[str]] = {}
         for r in referrers:
             mode = self._mode(r)
-            rm = mgr._model(r.model)
             if mode == "cascade" and (r.model, r.resource_id) not in self.visited:
                 if self.purge or not r.is_deleted:
-                    await self.remove(tx, rm, r.resource_id, cause=(name, resource_id))
+                    await self.remove(tx, mgr._model(r.model), r.resource_id, (name, resource_id))
             elif mode == "set_null":
-                await self._clear_ref(tx, rm, r, resource_id)
+                cleared.setdefault((r.model, r.resource_id), []).append(r.field)
+        for (model, referrer_id), fields in cleared.items():
+            if (model, referrer_id) not in self.visited:  # not cascaded away meanwhile
+                await self._clear_refs(
+                    tx, mgr._model(model), referrer_id, fields, (name, resource_id)
+                )
         if self.purge:
             keys = (await tx.apply([PurgeResource(name, resource_id)]))[0]
             self.dropped_payloads += keys
@@ -942,31 +947,33 @@ class _Removal:
         assert field.ref is not None
         return field.ref.on_delete
 
-    async def _clear_ref(self, tx: MetaTransaction, rm: _Model, r: Referrer, target: str) -> None:
+    async def _clear_refs(
+        self,
+        tx: MetaTransaction,
+        rm: _Model,
+        resource_id: str,
+        fields: list[str],
+        cause: tuple[str, str],
+    ) -> None:
+        """One revision of the referrer with the target's id cleared from every
+        set_null field that held it."""
         mgr = self.manager
-        stored = (await tx.load(rm.spec.name, [r.resource_id], with_payload=mgr._inline))[0]
+        name = rm.spec.name
+        stored = (await tx.load(name, [resource_id], with_payload=mgr._inline))[0]
         if stored is None:
             return
-        current = (await mgr._with_data(rm, [stored]))[0]
-        data = without_ref(current.data, rm.spec.indexed[r.field], target)
+        data: Any = (await mgr._with_data(rm, [stored]))[0].data
+        for path in fields:
+            data = without_ref(data, rm.spec.indexed[path], cause[1])
         obj, rev = await mgr._prepare(rm, data, stored.meta.status, self.who, self.at)
-        rev.refs = [c for c in rev.refs if c.field != r.field]
+        rev.refs = []  # the write only removes ids: nothing new to check
+        event = Event(
+            "update", name, resource_id, self.who, obj, rev.revision_id, cascade_from=cause
+        )
+        if mgr.hooks.has("before", "update"):
+            await mgr.hooks.before(event)
         await mgr._put_payloads(rm, [rev])
         await tx.apply(
-            [
-                AppendRevision(
-                    rm.spec.name, r.resource_id, rev, rm.spec.schema_version, allow_deleted=True
-                )
-            ]
+            [AppendRevision(name, resource_id, rev, rm.spec.schema_version, allow_deleted=True)]
         )
-        self.events.append(
-            Event(
-                "update",
-                rm.spec.name,
-                r.resource_id,
-                self.who,
-                obj,
-                rev.revision_id,
-                cascade_from=(r.model, target),
-            )
-        )
+        self.events.append(event)

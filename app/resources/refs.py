@@ -31,10 +31,11 @@ def ref_checks(
     return checks
 
 
-def without_ref(obj: msgspec.Struct, field: IndexedField, target_id: str) -> dict[str, Any]:
-    """The data of ``obj`` with ``target_id`` cleared from ``field`` (set_null):
-    a single ref becomes None, a list ref loses the id."""
-    data = to_plain(obj)
+def without_ref(obj: Any, field: IndexedField, target_id: str) -> dict[str, Any]:
+    """The data of ``obj`` (a Struct or its builtins) with ``target_id``
+    cleared from ``field`` (set_null): a single ref becomes None, a list ref
+    loses the id."""
+    data = to_plain(obj) if isinstance(obj, msgspec.Struct) else obj
     _clear(data, field.path.split("."), target_id)
     return data  # type: ignore[no-any-return]
 

@@ -89,23 +89,24 @@ class _Builder:
 
     # Each ``plan_*`` records the shape and parameters now and returns a
     # function that builds the SQL expression later, only on a cache miss.
-    def plan_filter(self, node: Filter) -> Callable[[], Any]:
+    def plan_filter(self, node: Filter, negated: bool = False) -> Callable[[], Any]:
+        """Plan a filter; ``negated`` pushes a ``not`` down to the conditions
+        (De Morgan), where it is applied so that a missing value matches
+        every negation: filters are two-valued, never SQL's unknown."""
         if isinstance(node, Condition):
-            return self.plan_condition(node)
+            return self.plan_condition(node, negated)
         if isinstance(node, (And, Or)):
             if not node.items:
                 raise BadRequestError(f"{type(node).__name__.lower()} needs at least one filter")
-            self.shape.append((type(node).__name__, len(node.items)))
-            parts = [self.plan_filter(item) for item in node.items]
-            join = sa.and_ if isinstance(node, And) else sa.or_
+            self.shape.append((type(node).__name__, len(node.items), negated))
+            parts = [self.plan_filter(item, negated) for item in node.items]
+            join = sa.and_ if isinstance(node, And) != negated else sa.or_
             return lambda: join(*(p() for p in parts))
         if isinstance(node, Not):
-            self.shape.append("not")
-            part = self.plan_filter(node.item)
-            return lambda: sa.not_(part())
+            return self.plan_filter(node.item, not negated)
         raise BadRequestError(f"{node!r} is not a filter")
 
-    def plan_condition(self, cond: Condition) -> Callable[[], Any]:
+    def plan_condition(self, cond: Condition, negated: bool = False) -> Callable[[], Any]:
         field = resolve(self.spec, cond.path)
         op = cond.op
         if op not in operators_for(field):
@@ -136,23 +137,25 @@ class _Builder:
             names = self.bind(pattern.format(escaped))
         else:
             names = self.bind(to_db(field, value))
-        self.shape.append(
-            (
-                field.column,
-                op,
-                names
-                if isinstance(names, bool)
-                else len(names)
-                if isinstance(names, list)
-                else names is None,
-            )
+        shape = (
+            names
+            if isinstance(names, bool)
+            else (len(names) if isinstance(names, list) else names is None)
         )
+        self.shape.append((field.column, op, shape, negated))
+        if op in ("ne", "not_in"):
+            op, negated = ("eq" if op == "ne" else "in"), not negated
         if field.multi:
-            return self._multi(field, op, names)
+            return self._multi(field, op, names, negated)
         column = self.tables.meta.c[field.column]
-        return lambda: _predicate(column, op, names)
+        if not negated:
+            return lambda: _predicate(column, op, names)
+        if op == "is_null" or names is None or column.name in META_COLUMNS:
+            return lambda: sa.not_(_predicate(column, op, names))  # already two-valued
+        return lambda: sa.or_(sa.not_(_predicate(column, op, names)), column.is_(None))
 
-    def _multi(self, field: IndexedField, op: str, names: Any) -> Callable[[], Any]:
+    def _multi(self, field: IndexedField, op: str, names: Any, negated: bool) -> Callable[[], Any]:
+        """List fields match when any element does (``is_null``: the list is empty)."""
         side = self.tables.side[field.column]
         meta = self.tables.meta
 
@@ -160,10 +163,9 @@ class _Builder:
             linked = side.c.resource_id == meta.c.resource_id
             if op == "is_null":
                 exists = sa.exists().where(linked)
-                return ~exists if names else exists
-            positive = {"ne": "eq", "not_in": "in"}.get(op, op)
-            exists = sa.exists().where(linked, _predicate(side.c.value, positive, names))
-            return ~exists if positive != op else exists
+                return exists if names == negated else ~exists
+            exists = sa.exists().where(linked, _predicate(side.c.value, op, names))
+            return ~exists if negated else exists
 
         return build
 
@@ -186,21 +188,18 @@ class _Builder:
 
 
 def _predicate(column: Any, op: str, names: Any) -> Any:
+    """A positive condition (negations are applied by the caller)."""
     if op == "is_null":
         return column.is_(None) if names else column.is_not(None)
-    if op in ("in", "not_in"):
-        if not names:
-            return sa.false() if op == "in" else sa.true()
-        clause = column.in_(bind_params(names))
-        return clause if op == "in" else column.not_in(bind_params(names))
-    if names is None:
-        return column.is_(None) if op == "eq" else column.is_not(None)
+    if op == "in":
+        return column.in_(bind_params(names)) if names else sa.false()
+    if names is None:  # eq null
+        return column.is_(None)
     p: sa.BindParameter[Any] = sa.bindparam(names)
     if op in ("contains", "starts_with", "ends_with"):
         return column.like(p, escape="\\")
     return {
         "eq": column.__eq__,
-        "ne": column.__ne__,
         "gt": column.__gt__,
         "gte": column.__ge__,
         "lt": column.__lt__,

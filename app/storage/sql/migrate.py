@@ -53,9 +53,15 @@ def current_revision(conn: sa.Connection) -> str | None:
 
 
 def add_model_columns(conn: sa.Connection, specs: list[ResourceSpec]) -> dict[str, list[str]]:
-    """Create or extend model tables; return the paths each model must backfill."""
+    """Create or extend model tables; return the paths each model must backfill:
+    every path not indexed at the last successful open (a column kept from an
+    earlier indexing holds stale values)."""
     inspector = sa.inspect(conn)
     ops = Operations(MigrationContext.configure(conn))
+    previous = {
+        name: set(json.loads(indexed))
+        for name, indexed in conn.execute(sa.select(models.c.name, models.c.indexed))
+    }
     backfill: dict[str, list[str]] = {}
     for spec in specs:
         t = model_tables(spec)
@@ -66,16 +72,14 @@ def add_model_columns(conn: sa.Connection, specs: list[ResourceSpec]) -> dict[st
             _record(conn, spec)
             continue
         existing = {c["name"] for c in inspector.get_columns(t.meta.name)}
-        new_paths = []
         for f in t.singles:
             if f.column not in existing:
-                ops.add_column(t.meta.name, t.meta.c[f.column].copy())
-                new_paths.append(f.path)
+                ops.add_column(t.meta.name, sa.Column(f.column, t.meta.c[f.column].type))
         for f in t.lists:
-            side = t.side[f.column]
-            if not inspector.has_table(side.name):
-                side.create(conn)
-                new_paths.append(f.path)
+            if not inspector.has_table(t.side[f.column].name):
+                t.side[f.column].create(conn)
+        known = previous.get(spec.name, set())
+        new_paths = [path for path in spec.indexed if path not in known]
         if new_paths:
             backfill[spec.name] = new_paths
     return backfill

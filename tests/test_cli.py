@@ -1,0 +1,67 @@
+"""The ``specql`` command, run as a real process (the installed console script
+and ``python -c``), the way a user runs it."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import app
+
+SPECQL = Path(sys.executable).parent / "specql"
+
+
+def run(args: list[str], cwd: Path, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "100", "TERM": "dumb"}
+    return subprocess.run(
+        args, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False
+    )
+
+
+@pytest.mark.slow
+def test_version_from_console_script(tmp_path: Path) -> None:
+    assert SPECQL.exists(), f"console script missing next to {sys.executable}"
+    done = run([str(SPECQL), "--version"], tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == f"specql {app.__version__}"
+    # the package and its distribution metadata agree
+    assert app.__version__ == importlib.metadata.version("specql")
+    assert done.stderr == ""
+
+
+@pytest.mark.slow
+def test_version_from_python_entry_point(tmp_path: Path) -> None:
+    done = run([sys.executable, "-c", "from app.cli import main; main()", "--version"], tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == f"specql {app.__version__}"
+
+
+@pytest.mark.slow
+def test_unknown_option_fails_with_a_message(tmp_path: Path) -> None:
+    done = run([str(SPECQL), "--no-such-option"], tmp_path)
+    assert done.returncode != 0
+    assert "--no-such-option" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+@pytest.mark.slow
+def test_demo_runs_on_a_fresh_data_dir(tmp_path: Path) -> None:
+    data_dir = tmp_path / "demo"
+    done = run([str(SPECQL), "demo", "--data-dir", str(data_dir)], tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    assert done.stdout.strip(), "the demo prints what it does"
+    conn = sqlite3.connect(data_dir / "specql.db")
+    try:
+        assert conn.execute("SELECT version_num FROM specql_alembic_version").fetchall() == [
+            ("0001",)
+        ]
+        assert conn.execute("SELECT count(*) FROM specql_revisions").fetchone()[0] > 0
+    finally:
+        conn.close()
