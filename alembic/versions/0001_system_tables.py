@@ -34,7 +34,7 @@ def upgrade() -> None:
     op.create_index(
         "ix_specql_revisions_resource_number",
         "specql_revisions",
-        ["resource_id", "number"],
+        ["model", "resource_id", "number"],
         unique=True,
     )
     op.create_table(

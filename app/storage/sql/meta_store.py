@@ -57,12 +57,16 @@ class _Reads:
     async def revision(
         self, model: str, resource_id: str, revision_id: str, *, with_payload: bool = False
     ) -> StoredRevision | None:
-        return await self._read(ops.revision, self.st, resource_id, revision_id, with_payload)  # type: ignore[no-any-return]
+        return await self._read(  # type: ignore[no-any-return]
+            ops.revision, self.st, model, resource_id, revision_id, with_payload
+        )
 
     async def revisions(
         self, model: str, resource_id: str, *, limit: int, before_number: int | None
     ) -> list[RevisionInfo]:
-        return await self._read(ops.revisions_page, self.st, resource_id, limit, before_number)  # type: ignore[no-any-return]
+        return await self._read(  # type: ignore[no-any-return]
+            ops.revisions_page, self.st, model, resource_id, limit, before_number
+        )
 
     async def search(
         self, query: CompiledSearch, *, with_payload: bool = False

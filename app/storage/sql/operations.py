@@ -117,20 +117,19 @@ def load(
 
 
 def revision(
-    db: Db, st: Statements, resource_id: str, revision_id: str, with_payload: bool
+    db: Db, st: Statements, model: str, resource_id: str, revision_id: str, with_payload: bool
 ) -> StoredRevision | None:
-    rows = db.rows(
-        st.revision(with_payload), {"revision_id": revision_id, "resource_id": resource_id}
-    )
+    params = {"revision_id": revision_id, "resource_id": resource_id, "model": model}
+    rows = db.rows(st.revision(with_payload), params)
     if not rows:
         return None
     return StoredRevision(revision_info(rows[0]), rows[0][11] if with_payload else None)
 
 
 def revisions_page(
-    db: Db, st: Statements, resource_id: str, limit: int, before: int | None
+    db: Db, st: Statements, model: str, resource_id: str, limit: int, before: int | None
 ) -> list[RevisionInfo]:
-    params: dict[str, Any] = {"resource_id": resource_id, "limit": limit}
+    params: dict[str, Any] = {"model": model, "resource_id": resource_id, "limit": limit}
     if before is not None:
         params["before"] = before
     return [revision_info(r) for r in db.rows(st.revisions_page(before is not None), params)]
@@ -157,7 +156,7 @@ def referrers(
 
 
 def payload_keys(db: Db, st: Statements, model: str, resource_id: str) -> list[RevisionKey]:
-    rows = db.rows(st.payload_keys(), {"resource_id": resource_id})
+    rows = db.rows(st.payload_keys(), {"model": model, "resource_id": resource_id})
     return [RevisionKey(model, rid, h) for rid, h in rows]
 
 
@@ -346,7 +345,7 @@ def switch_revision(db: Db, st: Statements, op: SwitchRevision) -> StoredResourc
         raise ResourceDeletedError(op.model, op.resource_id, "switching its revision")
     if op.expected_revision_id is not None and op.expected_revision_id != current:
         raise RevisionConflictError(op.resource_id, op.expected_revision_id, current)
-    target = revision(db, st, op.resource_id, op.revision_id, st.inline)
+    target = revision(db, st, op.model, op.resource_id, op.revision_id, st.inline)
     if target is None:
         raise NotFoundError(
             f"{op.model} {op.resource_id!r} has no revision {op.revision_id!r}",
@@ -386,7 +385,7 @@ def purge(db: Db, st: Statements, op: PurgeResource) -> list[RevisionKey]:
         raise _not_found(op.model, op.resource_id)
     for column in st.tables(op.model).side:
         db.run(st.delete_side(op.model, column), {"rid": op.resource_id})
-    db.run(st.delete_revisions(), {"resource_id": op.resource_id})
+    db.run(st.delete_revisions(), {"model": op.model, "resource_id": op.resource_id})
     return keys
 
 

@@ -90,6 +90,7 @@ class Statements:
             return sa.select(*cols).where(
                 revisions.c.revision_id == sa.bindparam("revision_id"),
                 revisions.c.resource_id == sa.bindparam("resource_id"),
+                revisions.c.model == sa.bindparam("model"),
             )
 
         return self.compiled(("revision", with_payload), build)
@@ -97,7 +98,8 @@ class Statements:
     def revisions_page(self, bounded: bool) -> Compiled:
         def build() -> Any:
             stmt = sa.select(*(revisions.c[c] for c in REVISION_COLUMNS)).where(
-                revisions.c.resource_id == sa.bindparam("resource_id")
+                revisions.c.model == sa.bindparam("model"),
+                revisions.c.resource_id == sa.bindparam("resource_id"),
             )
             if bounded:
                 stmt = stmt.where(revisions.c.number < sa.bindparam("before"))
@@ -133,7 +135,8 @@ class Statements:
         return self.compiled(
             "payload_keys",
             lambda: sa.select(revisions.c.revision_id, revisions.c.data_hash).where(
-                revisions.c.resource_id == sa.bindparam("resource_id")
+                revisions.c.model == sa.bindparam("model"),
+                revisions.c.resource_id == sa.bindparam("resource_id"),
             ),
         )
 
@@ -141,7 +144,8 @@ class Statements:
         return self.compiled(
             "delete_revisions",
             lambda: revisions.delete().where(
-                revisions.c.resource_id == sa.bindparam("resource_id")
+                revisions.c.model == sa.bindparam("model"),
+                revisions.c.resource_id == sa.bindparam("resource_id"),
             ),
         )
 

@@ -37,7 +37,7 @@ revisions = sa.Table(
     sa.Column("size", sa.Integer, nullable=False),
     sa.Column("schema_version", sa.Integer, nullable=False),
     sa.Column("payload", sa.LargeBinary),
-    sa.Index("ix_specql_revisions_resource_number", "resource_id", "number", unique=True),
+    sa.Index("ix_specql_revisions_resource_number", "model", "resource_id", "number", unique=True),
 )
 
 models = sa.Table(
