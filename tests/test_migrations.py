@@ -172,7 +172,7 @@ async def test_fresh_store_runs_the_alembic_migration(tmp_path: Path) -> None:
     assert leading_index(data_dir, "specql_m_item", column_of(reg, "name")) is not None
     assert indexed_columns(data_dir, "specql_revisions")["ix_specql_revisions_resource_number"] == (
         True,
-        ["resource_id", "number"],
+        ["model", "resource_id", "number"],
     )
 
 

@@ -10,9 +10,10 @@ on the current-revision pointer: no update is lost.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from typing import Any
 
 import jsonpatch
@@ -65,6 +66,22 @@ from app.storage.profiles import Stores
 from app.types import Binary, OnDelete, RevisionStatus, new_id
 
 _RETRIES = 20
+_MAX_ID = 128
+
+
+def _valid_id(value: Any, what: str = "resource id") -> None:
+    """Ids are 1 to 128 printable characters without path separators."""
+    if (
+        not isinstance(value, str)
+        or not 0 < len(value) <= _MAX_ID
+        or not value.isprintable()
+        or "/" in value
+        or "\\" in value
+    ):
+        raise BadRequestError(
+            f"{what} {value!r} must be a string of 1 to {_MAX_ID} printable characters "
+            "without slashes"
+        )
 
 
 class _Model:
@@ -145,6 +162,9 @@ class ResourceManager:
                 this resource's.
         """
         m = self._model(model)
+        _valid_id(resource_id)
+        if revision_id is not None:
+            _valid_id(revision_id, "revision id")
         if revision_id is None:
             stored = (
                 await self.stores.meta.load(m.spec.name, [resource_id], with_payload=self._inline)
@@ -185,6 +205,7 @@ class ResourceManager:
         self, model: str | type, resource_id: str, *, include_deleted: bool = True
     ) -> ResourceMeta:
         m = self._model(model)
+        _valid_id(resource_id)
         stored = (await self.stores.meta.load(m.spec.name, [resource_id]))[0]
         self._require(m, resource_id, stored, include_deleted)
         assert stored is not None
@@ -194,6 +215,7 @@ class ResourceManager:
         self, model: str | type, resource_id: str, *, include_deleted: bool = False
     ) -> bool:
         m = self._model(model)
+        _valid_id(resource_id)
         stored = (await self.stores.meta.load(m.spec.name, [resource_id]))[0]
         return stored is not None and (include_deleted or not stored.meta.is_deleted)
 
@@ -202,10 +224,13 @@ class ResourceManager:
     ) -> Page[RevisionInfo]:
         """Revisions of a resource, newest first, a page at a time."""
         m = self._model(model)
+        _valid_id(resource_id)
         self._check_limit(limit)
         before: int | None = None
         if after is not None:
-            if not after.isdigit():
+            if not (
+                isinstance(after, str) and after.isascii() and after.isdigit() and len(after) <= 12
+            ):
                 raise BadRequestError(f"history cursor {after!r} is not one this API issued")
             before = int(after)
         await self.get_meta(model, resource_id)
@@ -220,6 +245,8 @@ class ResourceManager:
         self, model: str | type, resource_id: str, revision_id: str
     ) -> RevisionInfo:
         m = self._model(model)
+        _valid_id(resource_id)
+        _valid_id(revision_id, "revision id")
         found = await self.stores.meta.revision(m.spec.name, resource_id, revision_id)
         if found is None:
             await self.get_meta(model, resource_id)
@@ -254,8 +281,8 @@ class ResourceManager:
         """
         m = self._model(model)
         self._check_limit(limit)
-        if offset < 0:
-            raise BadRequestError("offset must not be negative")
+        if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
+            raise BadRequestError(f"offset must be a non-negative integer, not {offset!r}")
         query = SearchQuery(
             where=parse_where(where),
             sort=tuple(SortKey.parse(s) for s in ([sort] if isinstance(sort, str) else sort)),
@@ -307,6 +334,7 @@ class ResourceManager:
     ) -> list[Referrer]:
         """Resources whose ref fields point at this one, found through the index."""
         m = self._model(model)
+        _valid_id(resource_id)
         return await self.stores.meta.referrers(
             m.spec.name, [resource_id], live_only=not include_deleted
         )
@@ -386,11 +414,11 @@ class ResourceManager:
         name = m.spec.name
         ops = []
         for obj, rev, rid in entries:
-            self._check_id(rid)
+            _valid_id(rid)
             await self._before("create", name, rid, who, obj, rev.revision_id)
             ops.append(InsertResource(name, rid, rev, m.spec.schema_version))
-        await self._put_payloads(m, [op.revision for op in ops])
-        stored = await self.stores.meta.apply(ops)
+        async with self._staged(m, [op.revision for op in ops]):
+            stored = await self.stores.meta.apply(ops)
         results = [
             WriteResult(Resource(s.meta, obj, rev.revision_id))
             for s, (obj, rev, _) in zip(stored, entries, strict=True)
@@ -418,6 +446,7 @@ class ResourceManager:
         the update applies after whatever is current.
         """
         m = self._model(model)
+        _valid_id(resource_id)
         self._check_status(status)
         who, at = self._acting(user, now)
         obj, rev = await self._prepare(m, data, status, who, at)
@@ -467,6 +496,7 @@ class ResourceManager:
             ValidationFailedError: the patched data is not a valid model.
         """
         m = self._model(model)
+        _valid_id(resource_id)
         try:
             compiled = jsonpatch.JsonPatch(list(patch))
         except (
@@ -516,13 +546,23 @@ class ResourceManager:
     ) -> WriteResult[Any]:
         """Edit the current revision in place; it must be a draft (else CONFLICT)."""
         m = self._model(model)
+        _valid_id(resource_id)
         who, at = self._acting(user, now)
-        meta = await self.get_meta(model, resource_id, include_deleted=False)
-        target = expected_revision_id or meta.current_revision_id
+        current = (await self.stores.meta.load(m.spec.name, [resource_id]))[0]
+        self._require(m, resource_id, current, include_deleted=False)
+        assert current is not None
+        target = current.meta.current_revision_id
+        if expected_revision_id is not None and expected_revision_id != target:
+            raise RevisionConflictError(resource_id, expected_revision_id, target)
         obj, rev = await self._prepare(m, data, "draft", who, at, revision_id=target)
         await self._before("modify", m.spec.name, resource_id, who, obj, target)
-        await self._put_payloads(m, [rev])
-        stored = (await self.stores.meta.apply([ReplaceDraft(m.spec.name, resource_id, rev)]))[0]
+        async with self._staged(m, [rev]):
+            stored = (await self.stores.meta.apply([ReplaceDraft(m.spec.name, resource_id, rev)]))[
+                0
+            ]
+        if not self._inline and current.data_hash != rev.data_hash:  # the draft's old payload
+            old = RevisionKey(m.spec.name, target, current.data_hash)
+            await self.stores.revisions.delete_many([old])
         result = WriteResult(Resource(stored.meta, obj, target))
         await self._after("modify", m.spec.name, resource_id, who, obj, target)
         return result
@@ -539,6 +579,8 @@ class ResourceManager:
     ) -> RevisionInfo:
         """Promote a draft revision (the current one by default) to stable."""
         m = self._model(model)
+        _valid_id(resource_id)
+        self._check_status(status)
         who, at = self._acting(user, now)
         meta = await self.get_meta(model, resource_id, include_deleted=False)
         info = await self.get_revision_info(
@@ -574,6 +616,7 @@ class ResourceManager:
             NotFoundError: the revision is not one of this resource's.
         """
         m = self._model(model)
+        _valid_id(resource_id)
         who, at = self._acting(user, now)
         meta = await self.get_meta(model, resource_id)
         if meta.is_deleted:
@@ -634,6 +677,7 @@ class ResourceManager:
     ) -> ResourceMeta:
         """Undo a soft delete. Cascaded deletes of referrers are not undone."""
         m = self._model(model)
+        _valid_id(resource_id)
         who, at = self._acting(user, now)
         meta = await self.get_meta(model, resource_id)
         if not meta.is_deleted:
@@ -738,19 +782,17 @@ class ResourceManager:
         expected: str | None,
     ) -> WriteResult[Any]:
         await self._before(action, m.spec.name, resource_id, who, obj, rev.revision_id)
-        # Always first: whether the data is new is only known inside the meta
+        # Payload first: whether the data is new is only known inside the meta
         # transaction.
-        await self._put_payloads(m, [rev])
-        result = (
-            await self.stores.meta.apply(
-                [AppendRevision(m.spec.name, resource_id, rev, m.spec.schema_version, expected)]
-            )
-        )[0]
+        async with self._staged(m, [rev]):
+            result = (
+                await self.stores.meta.apply(
+                    [AppendRevision(m.spec.name, resource_id, rev, m.spec.schema_version, expected)]
+                )
+            )[0]
         meta = result.stored.meta
         if not result.changed:
-            if not self._inline:  # nothing refers to the payload just written
-                key = RevisionKey(m.spec.name, rev.revision_id, rev.data_hash)
-                await self.stores.revisions.delete_many([key])
+            await self._discard_payloads(m, [rev])  # nothing refers to it
             current = await self.get(m.spec.name, resource_id)
             return WriteResult(current, changed=False)
         await self._after(action, m.spec.name, resource_id, who, obj, rev.revision_id)
@@ -766,16 +808,38 @@ class ResourceManager:
         now: dt.datetime | None,
     ) -> ResourceMeta:
         m = self._model(model)
+        _valid_id(resource_id)
         who, at = self._acting(user, now)
         plan = _Removal(self, purge, who, at)
-        async with self.stores.meta.transaction() as tx:
-            meta = await plan.remove(tx, m, resource_id, cause=None)
+        try:
+            async with self.stores.meta.transaction() as tx:
+                meta = await plan.remove(tx, m, resource_id, cause=None)
+        except BaseException:
+            for rm, rev in plan.staged:
+                await self._discard_payloads(rm, [rev])
+            raise
         if not self._inline and plan.dropped_payloads:
             await self.stores.revisions.delete_many(plan.dropped_payloads)
         for event in plan.events:
             if self.hooks.has("after", event.action):
                 await self.hooks.after(event)
         return meta
+
+    @contextlib.asynccontextmanager
+    async def _staged(self, m: _Model, revs: Sequence[NewRevision]) -> AsyncIterator[None]:
+        """Write payloads before the meta change; remove them if it fails
+        (nothing else can refer to a revision id that never committed)."""
+        await self._put_payloads(m, revs)
+        try:
+            yield
+        except BaseException:
+            await self._discard_payloads(m, revs)
+            raise
+
+    async def _discard_payloads(self, m: _Model, revs: Sequence[NewRevision]) -> None:
+        if not self._inline and revs:
+            keys = [RevisionKey(m.spec.name, r.revision_id, r.data_hash) for r in revs]
+            await self.stores.revisions.delete_many(keys)
 
     async def _put_payloads(self, m: _Model, revs: Sequence[NewRevision]) -> None:
         if self._inline or not revs:
@@ -832,7 +896,7 @@ class ResourceManager:
         )
 
     def _check_limit(self, limit: int) -> None:
-        if not isinstance(limit, int) or limit < 1:
+        if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
             raise BadRequestError(f"limit must be a positive integer, not {limit!r}")
         if limit > self.settings.max_page_size:
             raise LimitExceededError("page size", self.settings.max_page_size, limit)
@@ -841,11 +905,6 @@ class ResourceManager:
     def _check_status(status: str) -> None:
         if status not in ("draft", "stable"):
             raise BadRequestError(f"status must be 'draft' or 'stable', not {status!r}")
-
-    @staticmethod
-    def _check_id(resource_id: Any) -> None:
-        if not isinstance(resource_id, str) or not 0 < len(resource_id) <= 128:
-            raise BadRequestError(f"resource id {resource_id!r} must be 1 to 128 characters")
 
     async def _before(
         self,
@@ -898,6 +957,7 @@ class _Removal:
         self.visited: set[tuple[str, str]] = set()
         self.events: list[Event] = []
         self.dropped_payloads: list[RevisionKey] = []
+        self.staged: list[tuple[_Model, NewRevision]] = []
 
     async def remove(
         self, tx: MetaTransaction, m: _Model, resource_id: str, cause: tuple[str, str] | None
@@ -973,6 +1033,7 @@ class _Removal:
         if mgr.hooks.has("before", "update"):
             await mgr.hooks.before(event)
         await mgr._put_payloads(rm, [rev])
+        self.staged.append((rm, rev))
         await tx.apply(
             [AppendRevision(name, resource_id, rev, rm.spec.schema_version, allow_deleted=True)]
         )

@@ -18,13 +18,16 @@ from typing import Any
 import msgspec
 import sqlalchemy as sa
 
-from app.errors import BadRequestError
+from app.errors import BadRequestError, LimitExceededError
 from app.resources.indexing import to_db
 from app.resources.spec import IndexedField, ResourceSpec
 from app.search.query import And, Condition, Filter, Not, Or, SearchQuery, SortKey
 from app.storage.sql.statements import params as bind_params
 from app.storage.sql.tables import META_COLUMNS, ModelTables, model_tables
 
+MAX_FILTER_CONDITIONS = 200
+MAX_FILTER_DEPTH = 32
+MAX_IN_VALUES = 1000
 _ORDERED = frozenset({"eq", "ne", "in", "not_in", "is_null", "gt", "gte", "lt", "lte"})
 _TEXT = _ORDERED | {"contains", "starts_with", "ends_with"}
 _EQUALITY = frozenset({"eq", "ne", "in", "not_in", "is_null"})
@@ -81,6 +84,7 @@ class _Builder:
         self.dialect = dialect
         self.params: dict[str, Any] = {}
         self.shape: list[Any] = []
+        self.conditions = 0
 
     def bind(self, value: Any) -> str:
         name = f"p{len(self.params)}"
@@ -89,21 +93,28 @@ class _Builder:
 
     # Each ``plan_*`` records the shape and parameters now and returns a
     # function that builds the SQL expression later, only on a cache miss.
-    def plan_filter(self, node: Filter, negated: bool = False) -> Callable[[], Any]:
+    def plan_filter(self, node: Filter, negated: bool = False, depth: int = 0) -> Callable[[], Any]:
         """Plan a filter; ``negated`` pushes a ``not`` down to the conditions
         (De Morgan), where it is applied so that a missing value matches
         every negation: filters are two-valued, never SQL's unknown."""
+        if depth > MAX_FILTER_DEPTH:
+            raise LimitExceededError("filter nesting depth", MAX_FILTER_DEPTH, depth)
         if isinstance(node, Condition):
+            self.conditions += 1
+            if self.conditions > MAX_FILTER_CONDITIONS:
+                raise LimitExceededError(
+                    "filter conditions", MAX_FILTER_CONDITIONS, self.conditions
+                )
             return self.plan_condition(node, negated)
         if isinstance(node, (And, Or)):
             if not node.items:
                 raise BadRequestError(f"{type(node).__name__.lower()} needs at least one filter")
             self.shape.append((type(node).__name__, len(node.items), negated))
-            parts = [self.plan_filter(item, negated) for item in node.items]
+            parts = [self.plan_filter(item, negated, depth + 1) for item in node.items]
             join = sa.and_ if isinstance(node, And) != negated else sa.or_
             return lambda: join(*(p() for p in parts))
         if isinstance(node, Not):
-            return self.plan_filter(node.item, not negated)
+            return self.plan_filter(node.item, not negated, depth + 1)
         raise BadRequestError(f"{node!r} is not a filter")
 
     def plan_condition(self, cond: Condition, negated: bool = False) -> Callable[[], Any]:
@@ -124,6 +135,8 @@ class _Builder:
         elif op in ("in", "not_in"):
             if not isinstance(value, (list, tuple, set, frozenset)):
                 raise BadRequestError(f"{op} on {cond.path!r} takes a list of values")
+            if len(value) > MAX_IN_VALUES:
+                raise LimitExceededError(f"values in {op}", MAX_IN_VALUES, len(value))
             names = [self.bind(to_db(field, v)) for v in value]
         elif value is None:
             if op not in ("eq", "ne"):

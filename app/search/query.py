@@ -149,7 +149,10 @@ def parse_where(where: Filter | Mapping[str, Any] | None) -> Filter | None:
         return where
     if not isinstance(where, Mapping):
         raise BadRequestError(f"a filter must be a mapping, not {type(where).__name__}")
-    return _parse_mapping(where, "")
+    try:
+        return _parse_mapping(where, "")
+    except RecursionError:
+        raise BadRequestError("the filter is nested too deeply") from None
 
 
 def _parse_mapping(node: Mapping[str, Any], prefix: str) -> Filter:

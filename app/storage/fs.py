@@ -28,6 +28,8 @@ def _write_atomic(path: Path, content: bytes) -> None:
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
     with open(tmp, "wb") as fh:
         fh.write(content)
+        fh.flush()
+        os.fsync(fh.fileno())  # durable before any meta commit points at it
     os.replace(tmp, path)
 
 
@@ -53,6 +55,9 @@ class FsRevisionStore(RevisionStore):
 
     def _path(self, key: RevisionKey) -> Path:
         rid = key.revision_id
+        for part in (key.model, rid, key.data_hash):
+            if not part or "/" in part or "\\" in part or part.startswith("."):
+                raise StorageError(f"unsafe payload key part {part!r}")
         return self.root / key.model / rid[-2:] / f"{rid}.{key.data_hash}"
 
     async def put_many(self, items: Sequence[tuple[RevisionKey, bytes]]) -> None:

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 
 from app.errors import (
+    BadRequestError,
     ResourceExistsError,
     SpecQLError,
     StorageError,
@@ -152,6 +153,11 @@ class SqlMetaStore(_Reads, MetaStore):
             raise
         except sqlite3.IntegrityError as exc:
             raise self._integrity_error(exc) from exc
+        except (OverflowError, sqlite3.InterfaceError, sqlite3.ProgrammingError) as exc:
+            raise BadRequestError(
+                "a value cannot be stored or compared: numbers must fit in 64 bits and "
+                "values must be text, numbers, booleans or null"
+            ) from exc
         except (sqlite3.Error, sa.exc.SQLAlchemyError) as exc:
             raise StorageError(f"sqlite: {exc}") from exc
 

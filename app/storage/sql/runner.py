@@ -22,13 +22,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import queue
 import sqlite3
 import threading
 from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any, TypeVar
 
+from app.errors import BadRequestError, StorageError
+
 R = TypeVar("R")
+# The runner whose multi-step transaction the current task is inside, if any.
+_holder: contextvars.ContextVar[SqliteRunner | None] = contextvars.ContextVar(
+    "specql_sqlite_transaction", default=None
+)
 
 
 class Compiled:
@@ -145,6 +152,7 @@ class SqliteRunner:
         self._commits = 0
         self._checkpoint_due = threading.Event()
         self._stopping = False
+        self._stopped = False
         self._checkpointer: threading.Thread | None = None
         if path is not None:
             self._checkpointer = threading.Thread(
@@ -226,13 +234,22 @@ class SqliteRunner:
 
     async def read(self, fn: Callable[..., R], *args: Any) -> R:
         """Run ``fn(db, *args)`` on a reader connection."""
+        if self._stopped:
+            raise StorageError("the store is closed")
+        if _holder.get() is self:  # a hook inside our own transaction: read its state
+            return await self._writer.submit(self._read_call, fn, args)
         if self._readers is not None:
             return await self._readers.submit(self._read_call, fn, args)
         async with self.lock:
             return await self._writer.submit(self._read_call, fn, args)
 
     async def write(self, fn: Callable[..., R], *args: Any) -> R:
-        """Run ``fn(db, *args)`` in one write transaction."""
+        """Run ``fn(db, *args)`` in one write transaction.
+
+        The job runs to completion on the writer thread even if the caller is
+        cancelled meanwhile: a transaction is never left open.
+        """
+        self._refuse_nested()
         async with self.lock:
             return await self._writer.submit(self._tx_call, fn, args)
 
@@ -242,16 +259,36 @@ class SqliteRunner:
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[None]:
+        """A multi-step write transaction. Cancellation at any point still ends
+        it: the end is queued behind the begin on the one writer thread."""
+        self._refuse_nested()
         async with self.lock:
-            await self._writer.submit(self._begin)
+            token = _holder.set(self)
             try:
+                await asyncio.shield(self._writer.submit(self._begin))
                 yield
             except BaseException:
-                await self._writer.submit(self._end, False)
+                await asyncio.shield(self._writer.submit(self._end, False))
                 raise
-            await self._writer.submit(self._end, True)
+            else:
+                await asyncio.shield(self._writer.submit(self._end, True))
+            finally:
+                _holder.reset(token)
+
+    def _refuse_nested(self) -> None:
+        if self._stopped:
+            raise StorageError("the store is closed")
+        if _holder.get() is self:
+            raise BadRequestError(
+                "a write was attempted from inside a delete or purge transaction (a "
+                "before-hook or validator); write from an after-hook instead"
+            )
 
     async def close(self) -> None:
+        if self._stopped:
+            return
+        self._stopped = True
+
         def close_all() -> None:
             with self._connections_lock:
                 for conn in self._connections:
