@@ -27,6 +27,7 @@ class ModelCodec:
         self._encode = module.Encoder(order="deterministic").encode
         self._decode = module.Decoder(model).decode
         self._module = module
+        self._from_json = msgspec.json.Decoder(model).decode
         self._field_decoders: dict[str, Any] | None = None
 
     def encode(self, obj: msgspec.Struct) -> bytes:
@@ -55,6 +56,16 @@ class ModelCodec:
         except (TypeError, msgspec.EncodeError) as exc:
             raise ValidationFailedError(self.name, [FieldProblem("$", str(exc))]) from None
         return obj, self._encode(obj)
+
+    def from_json_like(self, data: Any) -> Any:
+        """A model instance from JSON-shaped builtins (as a JSON Patch edits
+        them: dates, UUIDs and Decimals as strings, bytes as base64)."""
+        try:
+            return self._from_json(msgspec.json.encode(data))
+        except msgspec.ValidationError as exc:
+            raise ValidationFailedError(self.name, self.problems(data, exc)) from None
+        except (TypeError, msgspec.EncodeError) as exc:
+            raise ValidationFailedError(self.name, [FieldProblem("$", str(exc))]) from None
 
     def problems(self, data: Any, first: msgspec.ValidationError) -> list[FieldProblem]:
         """Check field by field so that every bad field is reported at once."""

@@ -10,14 +10,17 @@ on the current-revision pointer: no update is lost.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime as dt
 import hashlib
+import random
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from typing import Any
 
 import jsonpatch
 import jsonpointer
+import msgspec
 
 from app.config import Settings
 from app.errors import (
@@ -44,7 +47,7 @@ from app.resources.codec import ModelCodec, data_hash
 from app.resources.context import OperationScope, acting
 from app.resources.events import Action, Event, Hooks
 from app.resources.indexing import make_extractor
-from app.resources.refs import ref_checks, to_plain, without_ref
+from app.resources.refs import ref_checks, without_ref
 from app.resources.spec import ResourceSpec
 from app.search.compile import compile_count, compile_search, encode_cursor
 from app.search.query import Filter, SearchQuery, SortKey, parse_where
@@ -56,6 +59,7 @@ from app.storage.base import (
     MetaTransaction,
     NewRevision,
     PurgeResource,
+    RefCheck,
     ReplaceDraft,
     RevisionKey,
     SetStatus,
@@ -65,8 +69,14 @@ from app.storage.base import (
 from app.storage.profiles import Stores
 from app.types import Binary, OnDelete, RevisionStatus, new_id
 
-_RETRIES = 20
+_RETRIES = 200  # optimistic retries of read-modify-write calls, with jittered backoff
 _MAX_ID = 128
+
+
+async def _backoff(attempt: int) -> None:
+    """Sleep a random while that grows with the attempt (up to 50 ms), so
+    competing writers spread out instead of colliding again."""
+    await asyncio.sleep(random.uniform(0, min(0.05, 0.0005 * 2 ** min(attempt, 10))))
 
 
 def _valid_id(value: Any, what: str = "resource id") -> None:
@@ -464,7 +474,9 @@ class ResourceManager:
     ) -> WriteResult[Any]:
         """Update the resource if it exists (even deleted: then CONFLICT), else
         create it with this id."""
-        for _ in range(_RETRIES):
+        for attempt in range(_RETRIES):
+            if attempt:
+                await _backoff(attempt)
             if await self.exists(model, resource_id, include_deleted=True):
                 return await self.update(
                     model, resource_id, data, status=status, user=user, now=now
@@ -508,12 +520,16 @@ class ResourceManager:
         ) as exc:
             raise BadRequestError(f"malformed JSON Patch: {exc}") from None
         who, at = self._acting(user, now)
-        for _ in range(_RETRIES):
-            current = await self.get(model, resource_id)
+        for attempt in range(_RETRIES):
+            if attempt:
+                await _backoff(attempt)
+            current = await self.get(model, resource_id, include_deleted=True)
+            if current.meta.is_deleted:
+                raise ResourceDeletedError(m.spec.name, resource_id, "patching it")
             if expected_revision_id is not None and current.revision_id != expected_revision_id:
                 raise RevisionConflictError(resource_id, expected_revision_id, current.revision_id)
             try:
-                patched = compiled.apply(to_plain(current.data))
+                patched = compiled.apply(msgspec.to_builtins(current.data))
             except jsonpatch.JsonPatchTestFailed as exc:
                 raise ConflictError(f"JSON Patch test failed: {exc}") from None
             except (
@@ -524,7 +540,9 @@ class ResourceManager:
                 IndexError,
             ) as exc:
                 raise BadRequestError(f"JSON Patch cannot be applied: {exc}") from None
-            obj, rev = await self._prepare(m, patched, current.meta.status, who, at)
+            obj, rev = await self._prepare(
+                m, m.codec.from_json_like(patched), current.meta.status, who, at
+            )
             try:
                 return await self._append(
                     m, resource_id, obj, rev, "patch", who, current.revision_id
@@ -549,8 +567,10 @@ class ResourceManager:
         _valid_id(resource_id)
         who, at = self._acting(user, now)
         current = (await self.stores.meta.load(m.spec.name, [resource_id]))[0]
-        self._require(m, resource_id, current, include_deleted=False)
+        self._require(m, resource_id, current, include_deleted=True)
         assert current is not None
+        if current.meta.is_deleted:
+            raise ResourceDeletedError(m.spec.name, resource_id, "modifying it")
         target = current.meta.current_revision_id
         if expected_revision_id is not None and expected_revision_id != target:
             raise RevisionConflictError(resource_id, expected_revision_id, target)
@@ -582,7 +602,9 @@ class ResourceManager:
         _valid_id(resource_id)
         self._check_status(status)
         who, at = self._acting(user, now)
-        meta = await self.get_meta(model, resource_id, include_deleted=False)
+        meta = await self.get_meta(model, resource_id)
+        if meta.is_deleted:
+            raise ResourceDeletedError(m.spec.name, resource_id, "changing its status")
         info = await self.get_revision_info(
             model, resource_id, revision_id or meta.current_revision_id
         )
@@ -623,6 +645,7 @@ class ResourceManager:
             raise ResourceDeletedError(m.spec.name, resource_id, "switching its revision")
         target = await self.get(model, resource_id, revision_id=revision_id)
         values, lists = m.extract(target.data)
+        refs = ref_checks(m.spec, values, lists) if m.spec.refs else []
         await self._before("switch", m.spec.name, resource_id, who, target.data, revision_id)
         stored = (
             await self.stores.meta.apply(
@@ -636,6 +659,7 @@ class ResourceManager:
                         values,
                         lists,
                         expected_revision_id,
+                        refs,
                     )
                 ]
             )
@@ -686,7 +710,13 @@ class ResourceManager:
             )
         await self._before("restore", m.spec.name, resource_id, who)
         stored: StoredResource = (
-            await self.stores.meta.apply([MarkDeleted(m.spec.name, resource_id, False, at, who)])
+            await self.stores.meta.apply(
+                [
+                    MarkDeleted(
+                        m.spec.name, resource_id, False, at, who, await self._refs_of(m, meta)
+                    )
+                ]
+            )
         )[0]
         await self._after("restore", m.spec.name, resource_id, who)
         return stored.meta
@@ -700,7 +730,10 @@ class ResourceManager:
             raise LimitExceededError(
                 "blob size", self.settings.max_payload_bytes * 64, len(content)
             )
-        digest = hashlib.sha256(content).hexdigest()
+        if len(content) > 1024 * 1024:  # hashing a large blob would stall the loop
+            digest = await asyncio.to_thread(lambda: hashlib.sha256(content).hexdigest())
+        else:
+            digest = hashlib.sha256(content).hexdigest()
         await self.stores.blobs.put(digest, bytes(content))
         return Binary(digest, len(content), content_type)
 
@@ -757,7 +790,7 @@ class ResourceManager:
             except ValidationFailedError as exc:
                 problems += exc.problems
                 continue
-            except (ValueError, TypeError) as exc:
+            except ValueError as exc:  # other exceptions are bugs: they propagate
                 problems.append(FieldProblem("$", str(exc)))
                 continue
             for item in result or ():
@@ -824,6 +857,13 @@ class ResourceManager:
             if self.hooks.has("after", event.action):
                 await self.hooks.after(event)
         return meta
+
+    async def _refs_of(self, m: _Model, meta: ResourceMeta) -> list[RefCheck]:
+        """The ref checks of a resource's current data (for restore)."""
+        if not m.spec.refs:
+            return []
+        current = await self.get(m.spec.name, meta.resource_id, include_deleted=True)
+        return ref_checks(m.spec, *m.extract(current.data))
 
     @contextlib.asynccontextmanager
     async def _staged(self, m: _Model, revs: Sequence[NewRevision]) -> AsyncIterator[None]:

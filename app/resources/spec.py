@@ -175,8 +175,15 @@ def build_spec(
     for path, f in found.items():
         if f.ref is not None or f.unique:
             result.setdefault(path, f)
+    columns: dict[str, str] = {}
     for f in result.values():
         _check_marker_use(name, f)
+        if columns.setdefault(f.column, f.path) != f.path:
+            raise ConfigurationError(
+                f"model {name!r}: indexed paths {columns[f.column]!r} and {f.path!r} map to "
+                f"the same column {f.column!r}",
+                "Rename the field that contains a double underscore.",
+            )
     groups = [tuple(g) for g in unique]
     for group in groups:
         for path in group:

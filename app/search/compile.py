@@ -238,7 +238,9 @@ def compile_search(
     b = _Builder(spec, dialect)
     clauses = _where(b, query)
     keys = b.plan_order(query.sort)
-    fingerprint = hashlib.sha1(repr(keys).encode()).hexdigest()[:8]
+    # A cursor belongs to one query: same sort, same filter (shape and values).
+    signature = repr((keys, b.shape, sorted(b.params.items()), query.include_deleted))
+    fingerprint = hashlib.sha1(signature.encode()).hexdigest()[:12]
     reverse = query.before is not None
     if query.after is not None and query.before is not None:
         raise BadRequestError("pass either after or before, not both")

@@ -136,6 +136,7 @@ class SwitchRevision:
     values: dict[str, Any]
     lists: dict[str, list[Any]]
     expected_revision_id: str | None = None
+    refs: list[RefCheck] = dataclasses.field(default_factory=list)
 
 
 @dataclasses.dataclass(slots=True)
@@ -145,6 +146,7 @@ class MarkDeleted:
     deleted: bool
     at: int
     by: str
+    refs: list[RefCheck] = dataclasses.field(default_factory=list)  # checked on restore
 
 
 @dataclasses.dataclass(slots=True)

@@ -244,12 +244,15 @@ class SqlMetaStore(_Reads, MetaStore):
 
 
 def _taken_value(exc: Exception, tables: Any, group: tuple[str, ...]) -> Any:
+    """The value that broke a unique index, from the op being applied."""
     op = getattr(exc, "specql_op", None)
-    revision = getattr(op, "revision", None)
-    if revision is None:
+    values = getattr(op, "values", None)
+    if values is None:
+        values = getattr(getattr(op, "revision", None), "values", None)
+    if values is None:
         return None
-    values = [revision.values.get(tables.spec.indexed[p].column) for p in group]
-    return values[0] if len(values) == 1 else tuple(values)
+    found = [values.get(tables.spec.indexed[p].column) for p in group]
+    return found[0] if len(found) == 1 else tuple(found)
 
 
 class SqlRevisionStore(RevisionStore):

@@ -332,10 +332,11 @@ def replace_draft(db: Db, st: Statements, op: ReplaceDraft) -> StoredResource:
 
 def set_status(db: Db, st: Statements, op: SetStatus) -> None:
     db.run(st.set_revision_status(), {"rid": op.revision_id, "status": op.status})
-    db.run(
-        st.set_meta_status(op.model),
-        {"rid": op.resource_id, "revision_id": op.revision_id, "status": op.status},
-    )
+    cur = _current(db, st, op.model, op.resource_id)
+    changes: dict[str, Any] = {"updated_at": op.at, "updated_by": op.by}
+    if cur["current_revision_id"] == op.revision_id:
+        changes["status"] = op.status
+    _set_meta(db, st, op.model, cur, changes)
 
 
 def switch_revision(db: Db, st: Statements, op: SwitchRevision) -> StoredResource:
@@ -353,6 +354,7 @@ def switch_revision(db: Db, st: Statements, op: SwitchRevision) -> StoredResourc
             revision_id=op.revision_id,
         )
     info = target.info
+    check_refs(db, st, op.model, op.refs)
     written = _set_meta(
         db,
         st,
@@ -374,6 +376,7 @@ def switch_revision(db: Db, st: Statements, op: SwitchRevision) -> StoredResourc
 
 def mark_deleted(db: Db, st: Statements, op: MarkDeleted) -> StoredResource:
     cur = _current(db, st, op.model, op.resource_id)
+    check_refs(db, st, op.model, op.refs)
     return _set_meta(
         db, st, op.model, cur, {"deleted": op.deleted, "updated_at": op.at, "updated_by": op.by}
     )

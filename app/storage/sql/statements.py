@@ -3,6 +3,7 @@ compiled once per dialect and shape, then cached as text."""
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any
 
@@ -12,6 +13,7 @@ from app.resources.spec import ResourceSpec
 from app.storage.sql.runner import Compiled
 from app.storage.sql.tables import META_COLUMNS, ModelTables, model_tables, revisions
 
+CACHE_SIZE = 2048
 REVISION_COLUMNS = (
     "revision_id",
     "resource_id",
@@ -60,15 +62,21 @@ class Statements:
         self.dialect = dialect
         self.specs = specs
         self.for_update = dialect.name == "postgresql"
-        self._cache: dict[Hashable, Compiled] = {}
+        self._cache: OrderedDict[Hashable, Compiled] = OrderedDict()
         self.readers: dict[str, Any] = {}  # model -> operations.RowReader
         self.inline = False  # payloads written into the revisions table
         self._layouts: dict[str, tuple[str, ...]] = {}
 
     def compiled(self, key: Hashable, build: Callable[[], Any]) -> Compiled:
+        """The statement of a shape, compiled once; the least recently used
+        shapes are dropped past ``CACHE_SIZE`` (search shapes are caller-made)."""
         stmt = self._cache.get(key)
         if stmt is None:
             stmt = self._cache[key] = compile_statement(build(), self.dialect)
+            if len(self._cache) > CACHE_SIZE:
+                self._cache.popitem(last=False)
+        else:
+            self._cache.move_to_end(key)
         return stmt
 
     def tables(self, model: str) -> ModelTables:
