@@ -38,7 +38,6 @@ _SCALARS: dict[type, ScalarKind] = {
     decimal.Decimal: "decimal",
 }
 _OTHER_LEAVES = (bytes, bytearray, dt.time, dt.timedelta)
-META_FIELDS = ("id", "meta.created_at", "meta.updated_at", "meta.created_by", "meta.updated_by")
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,47}$")
 
 
@@ -122,9 +121,6 @@ class ResourceSpec:
     @functools.cached_property
     def refs(self) -> list[IndexedField]:
         return [f for f in self.indexed.values() if f.ref is not None]
-
-    def field(self, path: str) -> IndexedField:
-        return self.indexed[path]
 
 
 def build_spec(

@@ -54,7 +54,6 @@ class CompiledPage:
     statement: SqlQuery
     cursor_positions: tuple[int, ...]
     fingerprint: str
-    limit: int
     reverse: bool
 
 
@@ -281,7 +280,6 @@ def compile_search(
         SqlQuery((spec.name, *b.shape), build, b.params),
         positions,
         fingerprint,
-        query.limit,
         reverse,
     )
 

@@ -32,7 +32,7 @@ from app.storage.base import (
 )
 from app.storage.sql import migrate, operations as ops
 from app.storage.sql.runner import Db, SqliteRunner, sqlalchemy_call
-from app.storage.sql.statements import Statements, compile_statement
+from app.storage.sql.statements import Statements
 
 Backfill = Callable[[str, list[str]], Awaitable[None]]
 
@@ -238,9 +238,6 @@ class SqlMetaStore(_Reads, MetaStore):
     ) -> None:
         """Rewrite index values of existing resources (used by backfill)."""
         await self._guard(self.runner.write(ops.reindex, self.st, model, rows))
-
-    def compile(self, stmt: Any) -> Any:
-        return compile_statement(stmt, self.dialect)
 
 
 def _taken_value(exc: Exception, tables: Any, group: tuple[str, ...]) -> Any:

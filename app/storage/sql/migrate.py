@@ -47,11 +47,6 @@ def upgrade_system_tables(conn: sa.Connection) -> None:
     command.upgrade(alembic_config(conn), HEAD)
 
 
-def current_revision(conn: sa.Connection) -> str | None:
-    context = MigrationContext.configure(conn, opts={"version_table": "specql_alembic_version"})
-    return context.get_current_revision()
-
-
 def add_model_columns(conn: sa.Connection, specs: list[ResourceSpec]) -> dict[str, list[str]]:
     """Create or extend model tables; return the paths each model must backfill:
     every path not indexed at the last successful open (a column kept from an

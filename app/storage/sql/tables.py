@@ -18,7 +18,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from app.resources.spec import IndexedField, ResourceSpec, ScalarKind
+from app.resources.spec import ResourceSpec, ScalarKind
 
 metadata = sa.MetaData()
 
@@ -62,14 +62,6 @@ META_COLUMNS = (
     "deleted",
     "schema_version",
 )
-# Meta fields a search may filter and sort on, by their public path.
-META_PATHS = {
-    "id": "resource_id",
-    "meta.created_at": "created_at",
-    "meta.updated_at": "updated_at",
-    "meta.created_by": "created_by",
-    "meta.updated_by": "updated_by",
-}
 
 _COLUMN_TYPES: dict[ScalarKind, sa.types.TypeEngine[Any]] = {
     "str": sa.Text(),
@@ -144,9 +136,6 @@ class ModelTables:
             if {self.spec.indexed[p].column for p in group} == columns:
                 return group
         return None
-
-    def column_for(self, f: IndexedField) -> sa.Column:  # type: ignore[type-arg]
-        return self.meta.c[f.column]
 
 
 def model_tables(spec: ResourceSpec) -> ModelTables:
