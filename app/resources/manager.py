@@ -11,11 +11,10 @@ on the current-revision pointer: no update is lost.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import hashlib
 import random
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import jsonpatch
@@ -65,6 +64,7 @@ from app.storage.base import (
     SetStatus,
     StoredResource,
     SwitchRevision,
+    WriteOp,
 )
 from app.storage.profiles import Stores
 from app.types import Binary, OnDelete, RevisionStatus, new_id
@@ -427,8 +427,7 @@ class ResourceManager:
             _valid_id(rid)
             await self._before("create", name, rid, who, obj, rev.revision_id)
             ops.append(InsertResource(name, rid, rev, m.spec.schema_version))
-        async with self._staged(m, [op.revision for op in ops]):
-            stored = await self.stores.meta.apply(ops)
+        stored = await self._commit(m, [op.revision for op in ops], ops)
         results = [
             WriteResult(Resource(s.meta, obj, rev.revision_id))
             for s, (obj, rev, _) in zip(stored, entries, strict=True)
@@ -576,10 +575,7 @@ class ResourceManager:
             raise RevisionConflictError(resource_id, expected_revision_id, target)
         obj, rev = await self._prepare(m, data, "draft", who, at, revision_id=target)
         await self._before("modify", m.spec.name, resource_id, who, obj, target)
-        async with self._staged(m, [rev]):
-            stored = (await self.stores.meta.apply([ReplaceDraft(m.spec.name, resource_id, rev)]))[
-                0
-            ]
+        stored = (await self._commit(m, [rev], [ReplaceDraft(m.spec.name, resource_id, rev)]))[0]
         if not self._inline and current.data_hash != rev.data_hash:  # the draft's old payload
             old = RevisionKey(m.spec.name, target, current.data_hash)
             await self.stores.revisions.delete_many([old])
@@ -817,12 +813,8 @@ class ResourceManager:
         await self._before(action, m.spec.name, resource_id, who, obj, rev.revision_id)
         # Payload first: whether the data is new is only known inside the meta
         # transaction.
-        async with self._staged(m, [rev]):
-            result = (
-                await self.stores.meta.apply(
-                    [AppendRevision(m.spec.name, resource_id, rev, m.spec.schema_version, expected)]
-                )
-            )[0]
+        op = AppendRevision(m.spec.name, resource_id, rev, m.spec.schema_version, expected)
+        result = (await self._commit(m, [rev], [op]))[0]
         meta = result.stored.meta
         if not result.changed:
             await self._discard_payloads(m, [rev])  # nothing refers to it
@@ -865,13 +857,16 @@ class ResourceManager:
         current = await self.get(m.spec.name, meta.resource_id, include_deleted=True)
         return ref_checks(m.spec, *m.extract(current.data))
 
-    @contextlib.asynccontextmanager
-    async def _staged(self, m: _Model, revs: Sequence[NewRevision]) -> AsyncIterator[None]:
-        """Write payloads before the meta change; remove them if it fails
-        (nothing else can refer to a revision id that never committed)."""
+    async def _commit(
+        self, m: _Model, revs: Sequence[NewRevision], ops: Sequence[WriteOp]
+    ) -> list[Any]:
+        """Payloads first, then the meta change in one transaction; payloads of
+        a change that fails are removed (no committed revision names them)."""
+        if self._inline:  # payloads go in the same transaction
+            return await self.stores.meta.apply(ops)
         await self._put_payloads(m, revs)
         try:
-            yield
+            return await self.stores.meta.apply(ops)
         except BaseException:
             await self._discard_payloads(m, revs)
             raise
