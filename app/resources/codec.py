@@ -7,7 +7,10 @@ order: those bytes are the payload, and their hash tells identical data apart.
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import types
+import typing
 from collections.abc import Mapping
 from typing import Any, Literal
 
@@ -28,7 +31,7 @@ class ModelCodec:
         self._decode = module.Decoder(model).decode
         self._module = module
         self._from_json = msgspec.json.Decoder(model).decode
-        self._field_decoders: dict[str, Any] | None = None
+        self._decoders: dict[str, Any] = {}
 
     def encode(self, obj: msgspec.Struct) -> bytes:
         payload: bytes = self._encode(obj)
@@ -68,36 +71,78 @@ class ModelCodec:
             raise ValidationFailedError(self.name, [FieldProblem("$", str(exc))]) from None
 
     def problems(self, data: Any, first: msgspec.ValidationError) -> list[FieldProblem]:
-        """Check field by field so that every bad field is reported at once."""
+        """Walk the data along the model's types so that every bad value is
+        reported at once, nested Structs and list items included."""
         if isinstance(data, msgspec.Struct):
             data = msgspec.to_builtins(data)
-        decoders = self._decoders()
         found: list[FieldProblem] = []
-        for name, (decode, required) in decoders.items():
-            if name not in data:
-                if required:
-                    found.append(FieldProblem(f"$.{name}", "Object missing required field"))
-                continue
-            try:
-                decode(self._encode(data[name]))
-            except msgspec.ValidationError as exc:
-                message, _, where = str(exc).partition(" - at `$")
-                found.append(FieldProblem(f"$.{name}{where.rstrip('`')}", message))
-            except (TypeError, msgspec.EncodeError) as exc:
-                found.append(FieldProblem(f"$.{name}", str(exc)))
+        self._collect(data, self.model, "$", found)
         return found or [_problem(first)]
 
-    def _decoders(self) -> dict[str, Any]:
-        if self._field_decoders is None:
-            import typing
+    def _collect(self, value: Any, hint: Any, path: str, found: list[FieldProblem]) -> None:
+        origin = typing.get_origin(hint)
+        if origin is typing.Annotated:
+            hint = typing.get_args(hint)[0]
+            origin = typing.get_origin(hint)
+        if origin in (typing.Union, types.UnionType):
+            members = [a for a in typing.get_args(hint) if a is not type(None)]
+            if value is None and len(members) < len(typing.get_args(hint)):
+                return
+            if len(members) == 1:
+                self._collect(value, members[0], path, found)
+                return
+        elif _is_plain_struct(hint) and isinstance(value, dict):
+            fields = msgspec.structs.fields(hint)
+            hints = _hints_of(hint)
+            for f in fields:
+                if f.encode_name in value:
+                    self._collect(
+                        value[f.encode_name], hints[f.name], f"{path}.{f.encode_name}", found
+                    )
+                elif f.required:
+                    found.append(
+                        FieldProblem(f"{path}.{f.encode_name}", "Object missing required field")
+                    )
+            return
+        elif origin in (list, set, frozenset) and isinstance(value, list):
+            (item,) = typing.get_args(hint) or (Any,)
+            for i, element in enumerate(value):
+                self._collect(element, item, f"{path}[{i}]", found)
+            return
+        elif origin is dict and isinstance(value, dict):
+            _, item = typing.get_args(hint) or (str, Any)
+            for key, element in value.items():
+                self._collect(element, item, f"{path}[{key!r}]", found)
+            return
+        try:
+            self._decoder_for(hint)(self._encode(value))
+        except msgspec.ValidationError as exc:
+            message, _, where = str(exc).partition(" - at `$")
+            found.append(FieldProblem(f"{path}{where.rstrip('`')}", message))
+        except (TypeError, msgspec.EncodeError) as exc:
+            found.append(FieldProblem(path, str(exc)))
 
-            hints = typing.get_type_hints(self.model, include_extras=True)
-            info = msgspec.structs.fields(self.model)
-            self._field_decoders = {
-                f.encode_name: (self._module.Decoder(hints[f.name]).decode, f.required)
-                for f in info
-            }
-        return self._field_decoders
+    def _decoder_for(self, hint: Any) -> Any:
+        key = repr(hint)
+        decode = self._decoders.get(key)
+        if decode is None:
+            decode = self._decoders[key] = self._module.Decoder(hint).decode
+        return decode
+
+
+@functools.cache
+def _hints_of(model: type) -> dict[str, Any]:
+    return typing.get_type_hints(model, include_extras=True)
+
+
+def _is_plain_struct(hint: Any) -> bool:
+    """A Struct decoded from a plain object (tagged ones are checked whole)."""
+    return (
+        isinstance(hint, type)
+        and issubclass(hint, msgspec.Struct)
+        and hint.__struct_config__.tag is None
+        and not hint.__struct_config__.array_like
+    )
 
 
 def data_hash(payload: bytes) -> str:
