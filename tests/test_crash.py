@@ -19,11 +19,9 @@ commit).
 
 from __future__ import annotations
 
-import importlib.util
 import itertools
 import random
 import sqlite3
-import sys
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -32,23 +30,10 @@ from typing import Any
 import pytest
 
 from app import NotFoundError, ResourceManager
+from tests.processes import harness
 
-
-def _harness() -> Any:
-    """tests/processes/harness.py, imported by path (tests/ is not a package)."""
-    key = "_specql_test_processes_harness"
-    if key not in sys.modules:
-        spec = importlib.util.spec_from_file_location(
-            key, Path(__file__).parent / "processes" / "harness.py"
-        )
-        assert spec is not None and spec.loader is not None
-        sys.modules[key] = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(sys.modules[key])
-    return sys.modules[key]
-
-
-Child = _harness().Child
-shared = _harness().load("shared")
+Child = harness.Child
+shared = harness.load("shared")
 
 ROUNDS = 3
 
