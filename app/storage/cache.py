@@ -43,7 +43,8 @@ class CachedRevisionStore(RevisionStore):
     async def put_many(self, items: Sequence[tuple[RevisionKey, bytes]]) -> None:
         await self.inner.put_many(items)
         for key, payload in items:
-            self._remember(key, payload)
+            if key not in self._items:  # writing a key again is a no-op, here too
+                self._remember(key, payload)
 
     async def get_many(self, keys: Sequence[RevisionKey]) -> list[bytes | None]:
         result = [self.cached(k) for k in keys]
