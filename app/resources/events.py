@@ -48,6 +48,11 @@ class Hooks:
     def has(self, when: str, action: str) -> bool:
         return (when, action) in self._hooks
 
+    async def fire(self, when: str, event: Event) -> None:
+        """Run the ``before`` or ``after`` hooks of an event's action."""
+        if (when, event.action) in self._hooks:
+            await (self.before(event) if when == "before" else self.after(event))
+
     async def before(self, event: Event) -> None:
         for model, fn in self._hooks.get(("before", event.action), ()):
             if model is None or model == event.model:

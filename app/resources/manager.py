@@ -425,7 +425,7 @@ class ResourceManager:
         ops = []
         for obj, rev, rid in entries:
             _valid_id(rid)
-            await self._before("create", name, rid, who, obj, rev.revision_id)
+            await self._hook("before", "create", name, rid, who, obj, rev.revision_id)
             ops.append(InsertResource(name, rid, rev, m.spec.schema_version))
         stored = await self._commit(m, [op.revision for op in ops], ops)
         results = [
@@ -433,7 +433,7 @@ class ResourceManager:
             for s, (obj, rev, _) in zip(stored, entries, strict=True)
         ]
         for r in results:
-            await self._after("create", name, r.id, who, r.resource.data, r.revision_id)
+            await self._hook("after", "create", name, r.id, who, r.resource.data, r.revision_id)
         return results
 
     async def update(
@@ -574,13 +574,13 @@ class ResourceManager:
         if expected_revision_id is not None and expected_revision_id != target:
             raise RevisionConflictError(resource_id, expected_revision_id, target)
         obj, rev = await self._prepare(m, data, "draft", who, at, revision_id=target)
-        await self._before("modify", m.spec.name, resource_id, who, obj, target)
+        await self._hook("before", "modify", m.spec.name, resource_id, who, obj, target)
         stored = (await self._commit(m, [rev], [ReplaceDraft(m.spec.name, resource_id, rev)]))[0]
         if not self._inline and current.data_hash != rev.data_hash:  # the draft's old payload
             old = RevisionKey(m.spec.name, target, current.data_hash)
             await self.stores.revisions.delete_many([old])
         result = WriteResult(Resource(stored.meta, obj, target))
-        await self._after("modify", m.spec.name, resource_id, who, obj, target)
+        await self._hook("after", "modify", m.spec.name, resource_id, who, obj, target)
         return result
 
     async def set_status(
@@ -642,7 +642,9 @@ class ResourceManager:
         target = await self.get(model, resource_id, revision_id=revision_id)
         values, lists = m.extract(target.data)
         refs = ref_checks(m.spec, values, lists) if m.spec.refs else []
-        await self._before("switch", m.spec.name, resource_id, who, target.data, revision_id)
+        await self._hook(
+            "before", "switch", m.spec.name, resource_id, who, target.data, revision_id
+        )
         stored = (
             await self.stores.meta.apply(
                 [
@@ -661,7 +663,7 @@ class ResourceManager:
             )
         )[0]
         result = Resource(stored.meta, target.data, revision_id)
-        await self._after("switch", m.spec.name, resource_id, who, target.data, revision_id)
+        await self._hook("after", "switch", m.spec.name, resource_id, who, target.data, revision_id)
         return result
 
     async def delete(
@@ -704,7 +706,7 @@ class ResourceManager:
             raise ConflictError(
                 f"{m.spec.name} {resource_id!r} is not deleted", resource_id=resource_id
             )
-        await self._before("restore", m.spec.name, resource_id, who)
+        await self._hook("before", "restore", m.spec.name, resource_id, who)
         stored: StoredResource = (
             await self.stores.meta.apply(
                 [
@@ -714,7 +716,7 @@ class ResourceManager:
                 ]
             )
         )[0]
-        await self._after("restore", m.spec.name, resource_id, who)
+        await self._hook("after", "restore", m.spec.name, resource_id, who)
         return stored.meta
 
     # -- blobs -------------------------------------------------------------
@@ -810,7 +812,7 @@ class ResourceManager:
         who: str,
         expected: str | None,
     ) -> WriteResult[Any]:
-        await self._before(action, m.spec.name, resource_id, who, obj, rev.revision_id)
+        await self._hook("before", action, m.spec.name, resource_id, who, obj, rev.revision_id)
         # Payload first: whether the data is new is only known inside the meta
         # transaction.
         op = AppendRevision(m.spec.name, resource_id, rev, m.spec.schema_version, expected)
@@ -820,7 +822,7 @@ class ResourceManager:
             await self._discard_payloads(m, [rev])  # nothing refers to it
             current = await self.get(m.spec.name, resource_id)
             return WriteResult(current, changed=False)
-        await self._after(action, m.spec.name, resource_id, who, obj, rev.revision_id)
+        await self._hook("after", action, m.spec.name, resource_id, who, obj, rev.revision_id)
         return WriteResult(Resource(meta, obj, rev.revision_id))
 
     async def _remove(
@@ -846,8 +848,7 @@ class ResourceManager:
         if not self._inline and plan.dropped_payloads:
             await self.stores.revisions.delete_many(plan.dropped_payloads)
         for event in plan.events:
-            if self.hooks.has("after", event.action):
-                await self.hooks.after(event)
+            await self.hooks.fire("after", event)
         return meta
 
     async def _refs_of(self, m: _Model, meta: ResourceMeta) -> list[RefCheck]:
@@ -941,8 +942,9 @@ class ResourceManager:
         if status not in ("draft", "stable"):
             raise BadRequestError(f"status must be 'draft' or 'stable', not {status!r}")
 
-    async def _before(
+    async def _hook(
         self,
+        when: str,
         action: Action,
         model: str,
         resource_id: str,
@@ -950,20 +952,10 @@ class ResourceManager:
         data: Any = None,
         revision_id: str | None = None,
     ) -> None:
-        if self.hooks.has("before", action):
-            await self.hooks.before(Event(action, model, resource_id, who, data, revision_id))
-
-    async def _after(
-        self,
-        action: Action,
-        model: str,
-        resource_id: str,
-        who: str,
-        data: Any = None,
-        revision_id: str | None = None,
-    ) -> None:
-        if self.hooks.has("after", action):
-            await self.hooks.after(Event(action, model, resource_id, who, data, revision_id))
+        """Fire hooks, building the event only when some hook will see it."""
+        if self.hooks.has(when, action):
+            event = Event(action, model, resource_id, who, data, revision_id)
+            await self.hooks.fire(when, event)
 
     async def backfill(self, model: str, paths: list[str]) -> None:
         """Fill new index columns of ``model`` from current revisions."""
@@ -1007,8 +999,7 @@ class _Removal:
             raise ResourceDeletedError(name, resource_id, "deleting it again")
         action: Action = "purge" if self.purge else "delete"
         event = Event(action, name, resource_id, self.who, cascade_from=cause)
-        if mgr.hooks.has("before", action):
-            await mgr.hooks.before(event)
+        await mgr.hooks.fire("before", event)
         referrers = await tx.referrers(name, [resource_id], live_only=not self.purge)
         referrers = [r for r in referrers if (r.model, r.resource_id) not in self.visited]
         blocking = [r for r in referrers if self._mode(r) == "restrict"]
@@ -1065,8 +1056,7 @@ class _Removal:
         event = Event(
             "update", name, resource_id, self.who, obj, rev.revision_id, cascade_from=cause
         )
-        if mgr.hooks.has("before", "update"):
-            await mgr.hooks.before(event)
+        await mgr.hooks.fire("before", event)
         await mgr._put_payloads(rm, [rev])
         self.staged.append((rm, rev))
         await tx.apply(

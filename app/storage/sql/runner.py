@@ -98,15 +98,11 @@ class _Workers:
             try:
                 result = fn(*args)
             except BaseException as exc:
-                try:
+                with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits
                     loop.call_soon_threadsafe(_fail, future, exc)
-                except RuntimeError:  # the loop is closed; nobody waits
-                    pass
             else:
-                try:
+                with contextlib.suppress(RuntimeError):
                     loop.call_soon_threadsafe(_succeed, future, result)
-                except RuntimeError:
-                    pass
 
     def submit(self, fn: Callable[..., R], *args: Any) -> asyncio.Future[R]:
         loop = asyncio.get_running_loop()
@@ -313,7 +309,7 @@ class _KeepOpen:
         self._conn = conn
 
     def close(self) -> None:
-        pass
+        """The runner closes the connection, not SQLAlchemy."""
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._conn, name)
