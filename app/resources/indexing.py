@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import enum
+import operator
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -141,17 +142,24 @@ def make_extractor(
         (f.column, tuple(f.path.split(".")), f) for f in spec.indexed.values() if not f.multi
     ]
     lists = [(f.column, tuple(f.path.split(".")), f) for f in spec.indexed.values() if f.multi]
-    simple = all(len(seg) == 1 and f.kind in ("str", "int", "float") for _, seg, f in singles)
+    # Top-level str/int/float fields (most indexes) are read in one C call.
+    plain = all(
+        len(seg) == 1 and f.kind in ("str", "int", "float") and f.enum_type is None
+        for _, seg, f in singles
+    )
+    columns = tuple(col for col, _, _ in singles)
+    read_all = operator.attrgetter(*(seg[0] for _, seg, _ in singles)) if singles else None
 
     def extract(obj: Any) -> tuple[dict[str, Any], dict[str, list[Any]]]:
         values: dict[str, Any]
-        if simple:
-            values = {col: _plain(getattr(obj, seg[0])) for col, seg, _ in singles}
+        if plain and read_all is not None:
+            found = read_all(obj)
+            values = dict(zip(columns, found if len(columns) > 1 else (found,), strict=True))
         else:
             values = {}
             for col, seg, f in singles:
-                found = _values_at(obj, seg)
-                values[col] = to_db(f, found[0]) if found else None
+                at = _values_at(obj, seg)
+                values[col] = to_db(f, at[0]) if at else None
         list_values: dict[str, list[Any]] = {}
         for col, seg, f in lists:
             seen = dict.fromkeys(to_db(f, v) for v in _values_at(obj, seg))
@@ -160,7 +168,3 @@ def make_extractor(
         return values, list_values
 
     return extract
-
-
-def _plain(value: Any) -> Any:
-    return value.value if isinstance(value, enum.Enum) else value

@@ -441,8 +441,7 @@ _HANDLERS: dict[type, Any] = {
 
 def _written(st: Statements, model: str, row: dict[str, Any]) -> StoredResource:
     """The record of a row this transaction wrote, without reading it back."""
-    reader = st.readers[model]
-    written: StoredResource = reader(tuple([row.get(c) for c in st.meta_layout(model)]), False)
+    written: StoredResource = st.readers[model](st.row_of(model, row), False)
     return written
 
 

@@ -3,7 +3,7 @@ compiled once per dialect and shape, then cached as text."""
 
 from __future__ import annotations
 
-from collections import OrderedDict
+import operator
 from collections.abc import Callable, Hashable
 from typing import Any
 
@@ -62,21 +62,21 @@ class Statements:
         self.dialect = dialect
         self.specs = specs
         self.for_update = dialect.name == "postgresql"
-        self._cache: OrderedDict[Hashable, Compiled] = OrderedDict()
+        self._cache: dict[Hashable, Compiled] = {}
         self.readers: dict[str, Any] = {}  # model -> operations.RowReader
         self.inline = False  # payloads written into the revisions table
         self._layouts: dict[str, tuple[str, ...]] = {}
+        self._row_getters: dict[str, Callable[[dict[str, Any]], tuple[Any, ...]]] = {}
 
     def compiled(self, key: Hashable, build: Callable[[], Any]) -> Compiled:
-        """The statement of a shape, compiled once; the least recently used
-        shapes are dropped past ``CACHE_SIZE`` (search shapes are caller-made)."""
+        """The statement of a shape, compiled once. Past ``CACHE_SIZE`` shapes
+        (search shapes are caller-made) the oldest half is dropped."""
         stmt = self._cache.get(key)
         if stmt is None:
+            if len(self._cache) >= CACHE_SIZE:
+                for old in list(self._cache)[: CACHE_SIZE // 2]:
+                    del self._cache[old]
             stmt = self._cache[key] = compile_statement(build(), self.dialect)
-            if len(self._cache) > CACHE_SIZE:
-                self._cache.popitem(last=False)
-        else:
-            self._cache.move_to_end(key)
         return stmt
 
     def tables(self, model: str) -> ModelTables:
@@ -206,6 +206,13 @@ class Statements:
             t = self.tables(model)
             layout = self._layouts[model] = (*META_COLUMNS, *(f.column for f in t.singles))
         return layout
+
+    def row_of(self, model: str, row: dict[str, Any]) -> tuple[Any, ...]:
+        """A row dict (every layout column present) as a tuple in layout order."""
+        getter = self._row_getters.get(model)
+        if getter is None:
+            getter = self._row_getters[model] = operator.itemgetter(*self.meta_layout(model))
+        return getter(row)
 
     def current(self, model: str) -> Compiled:
         def build() -> Any:
