@@ -10,7 +10,7 @@ ACTIONS = ["create", "update", "patch", "modify", "delete", "restore", "switch",
 
 
 class Refused(Exception):
-    pass
+    """Raised by a before-hook to abort a write."""
 
 
 async def prepared(manager):

@@ -109,7 +109,7 @@ async def test_missing_blob_is_not_found(manager):
 
 # -- unsupported types fail at registration (no store involved) ------------------
 class Opaque:
-    pass
+    """A class msgspec could only handle with a custom hook."""
 
 
 @pytest.mark.parametrize(

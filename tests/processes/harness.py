@@ -6,6 +6,7 @@ message instead of blocking the run, and a child is always killed and reaped.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import queue
@@ -133,9 +134,7 @@ class Child:
             self._reader.join(timeout=10)
             for stream in (self.proc.stdin, self.proc.stdout):
                 if stream is not None and not stream.closed:
-                    try:
+                    with contextlib.suppress(BrokenPipeError):
                         stream.close()
-                    except BrokenPipeError:
-                        pass
             if not self._stderr.closed:
                 self._stderr.close()
