@@ -93,12 +93,16 @@ class WriteResult(msgspec.Struct, Generic[T], frozen=True):
 
 
 class Page(msgspec.Struct, Generic[T], frozen=True):
-    """One page of results; ``next_cursor`` is None on the last page."""
+    """One page of results; ``next_cursor`` is None on the last page.
+
+    ``cursors`` holds one cursor per item when the search asked for them.
+    """
 
     items: list[T]
     next_cursor: str | None = None
     prev_cursor: str | None = None
     total: int | None = None
+    cursors: list[str] | None = None
 
 
 class Referrer(msgspec.Struct, frozen=True):

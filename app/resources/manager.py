@@ -130,6 +130,14 @@ class ResourceManager:
         await self.stores.close()
 
     # -- context -----------------------------------------------------------
+    async def ping(self) -> None:
+        """Check that the meta store answers (for readiness probes).
+
+        Raises:
+            StorageError: it does not.
+        """
+        await self.stores.meta.ping()
+
     def using(self, *, user: str | None = None, now: dt.datetime | None = None) -> OperationScope:
         """Act as ``user`` (and at ``now``) for writes inside ``with``/``async with``."""
         return OperationScope(user, now)
@@ -273,14 +281,17 @@ class ResourceManager:
         before: str | None = None,
         include_deleted: bool = False,
         with_data: bool = True,
+        from_end: bool = False,
+        with_cursors: bool = False,
     ) -> Page[Any]:
         """Resources matching ``where`` in ``sort`` order, one page.
 
         The filter and sort run as SQL on the model's index table; paths must
         be indexed (or meta paths: ``id``, ``meta.created_at``, ...). Page by
         ``offset`` or by the cursors of the previous page (``after`` the
-        ``next_cursor``, ``before`` the ``prev_cursor``). Items are Resources,
-        or ResourceMetas when ``with_data`` is false.
+        ``next_cursor``, ``before`` the ``prev_cursor``); ``from_end`` gives
+        the last page. Items are Resources, or ResourceMetas when
+        ``with_data`` is false; ``with_cursors`` adds one cursor per item.
 
         Raises:
             BadRequestError: unknown or unindexed path, operator that does not
@@ -299,6 +310,7 @@ class ResourceManager:
             after=after,
             before=before,
             include_deleted=include_deleted,
+            from_end=from_end,
         )
         fetch_payload = with_data and self._inline
         compiled = compile_search(m.spec, query, with_payload=fetch_payload, dialect=self._dialect)
@@ -322,6 +334,9 @@ class ResourceManager:
             else None,
             prev_cursor=encode_cursor(compiled.fingerprint, first)
             if backward_more and first is not None
+            else None,
+            cursors=[encode_cursor(compiled.fingerprint, r.cursor) for r in rows]
+            if with_cursors
             else None,
         )
 

@@ -240,12 +240,12 @@ def compile_search(
     # A cursor belongs to one query: same sort, same filter (shape and values).
     signature = repr((keys, b.shape, sorted(b.params.items()), query.include_deleted))
     fingerprint = hashlib.sha1(signature.encode()).hexdigest()[:12]
-    reverse = query.before is not None
-    if query.after is not None and query.before is not None:
-        raise BadRequestError("pass either after or before, not both")
+    reverse = query.before is not None or query.from_end
+    if query.after is not None and (query.before is not None or query.from_end):
+        raise BadRequestError("pass either after or before (or last), not both")
     cursor = query.before if reverse else query.after
-    if cursor is not None and query.offset:
-        raise BadRequestError("pass either a cursor or an offset, not both")
+    if (cursor is not None or query.from_end) and query.offset:
+        raise BadRequestError("pass either a cursor (or last) or an offset, not both")
     order = [(c, d != reverse) for c, d in keys]
     if cursor is not None:
         values = decode_cursor(cursor, fingerprint, len(keys))

@@ -141,6 +141,7 @@ class SearchQuery(msgspec.Struct, frozen=True):
     after: str | None = None
     before: str | None = None
     include_deleted: bool = False
+    from_end: bool = False
 
 
 def parse_where(where: Filter | Mapping[str, Any] | None) -> Filter | None:

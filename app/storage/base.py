@@ -279,6 +279,14 @@ class MetaStore(MetaReader):
         """Release connections and threads; the store cannot be used after."""
 
     @abstractmethod
+    async def ping(self) -> None:
+        """Answer a trivial query (readiness checks).
+
+        Raises:
+            StorageError: the database cannot be reached.
+        """
+
+    @abstractmethod
     async def apply(self, ops: Sequence[WriteOp]) -> list[Any]:
         """Apply ops in one transaction (see ``MetaTransaction.apply``)."""
 

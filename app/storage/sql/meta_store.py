@@ -214,6 +214,12 @@ class SqlMetaStore(_Reads, MetaStore):
     async def close(self) -> None:
         await self.runner.close()
 
+    async def ping(self) -> None:
+        def run(db: Db) -> None:
+            db.execute_text("SELECT 1")
+
+        await self._read(run)
+
     async def apply(self, write_ops: Sequence[WriteOp]) -> list[Any]:
         return await self._guard(self.runner.write(ops.apply, self.st, write_ops))  # type: ignore[no-any-return]
 

@@ -1,0 +1,128 @@
+"""The ASGI app: ``/graphql`` (with GraphiQL), ``/health``, ``/ready`` and
+GraphiQL's own assets, on FastAPI.
+
+The GraphQL route is a plain Starlette route: it does its own parsing and
+content negotiation, so FastAPI's request validation would only add work.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from fastapi import FastAPI
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from app.api import graphiql
+from app.api.auth import Authenticator, anonymous
+from app.api.graphql_http import GraphQLEndpoint
+from app.config import Settings
+from app.errors import SpecQLError
+from app.resources.manager import ResourceManager
+from schema_gen import Limits, build_schema
+
+if TYPE_CHECKING:
+    from app.registry import Registry
+
+GRAPHQL_PATH = "/graphql"
+ASSETS_PATH = "/graphiql/static"
+# every method reaches the endpoint, which answers 405 as a GraphQL error body
+_ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+
+
+@dataclasses.dataclass
+class ApiOptions:
+    """How the app serves the registry.
+
+    Attributes:
+        limits: request limits (depth, aliases, page and batch sizes, body).
+        authenticator: who is acting, from the request.
+        graphiql: serve GraphiQL on GET /graphql for browsers.
+        on_open: runs once the manager is open (e.g. seed example data).
+    """
+
+    limits: Limits = dataclasses.field(default_factory=Limits)
+    authenticator: Authenticator = anonymous
+    graphiql: bool = True
+    on_open: Callable[[ResourceManager], Awaitable[Any]] | None = None
+
+
+def create_app(
+    registry: Registry,
+    *,
+    settings: Settings | None = None,
+    manager: ResourceManager | None = None,
+    options: ApiOptions | None = None,
+) -> FastAPI:
+    """The ASGI app of a registry.
+
+    Args:
+        registry: the models to serve.
+        settings: how to open the stores (when no ``manager`` is given); the
+            manager is opened at startup and closed at shutdown.
+        manager: an already open manager to serve (the caller closes it).
+        options: limits, authenticator, GraphiQL.
+    """
+    options = options or ApiOptions()
+    registry.check()
+    schema, _ = build_schema(registry.specs)
+    page = graphiql.graphiql_page(GRAPHQL_PATH, ASSETS_PATH) if options.graphiql else None
+    assets = (
+        {name: (graphiql.ASSET_DIR / name).read_bytes() for name in graphiql.ASSET_FILES}
+        if options.graphiql
+        else {}
+    )
+    endpoint = GraphQLEndpoint(
+        schema._schema,
+        manager,
+        limits=options.limits,
+        authenticator=options.authenticator,
+        graphiql_page=page,
+    )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if endpoint.manager is not None:
+            yield
+            return
+        endpoint.manager = await registry.open(settings)
+        try:
+            if options.on_open is not None:
+                await options.on_open(endpoint.manager)
+            yield
+        finally:
+            await endpoint.manager.close()
+
+    api = FastAPI(title="SpecQL", lifespan=lifespan, docs_url=None, redoc_url=None)
+    api.router.routes.append(Route(GRAPHQL_PATH, endpoint.handle, methods=_ALL_METHODS))
+    api.state.schema = schema
+    api.state.endpoint = endpoint
+
+    @api.get("/health", include_in_schema=False)
+    async def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @api.get("/ready", include_in_schema=False)
+    async def ready() -> Response:
+        if endpoint.manager is None:
+            return JSONResponse({"status": "starting"}, 503)
+        try:
+            await endpoint.manager.ping()
+        except SpecQLError:
+            return JSONResponse({"status": "unavailable", "checks": {"meta": "down"}}, 503)
+        return JSONResponse({"status": "ready", "checks": {"meta": "up"}})
+
+    @api.get(ASSETS_PATH + "/{name}", include_in_schema=False)
+    async def asset(name: str) -> Response:
+        if name not in assets:
+            return JSONResponse({"error": "not found"}, 404)
+        return Response(
+            assets[name],
+            media_type=graphiql.ASSET_FILES[name],
+            headers={"cache-control": "public, max-age=86400"},
+        )
+
+    return api

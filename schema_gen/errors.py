@@ -1,0 +1,81 @@
+"""GraphQL errors as clients see them: every one carries ``extensions.code``.
+
+One of the two places errors are translated (the other is the store
+boundary): a SpecQLError keeps its message, code and structured details;
+documents that fail to parse or validate are BAD_REQUEST (or the code a limit
+rule set); anything else is masked as INTERNAL with the request id, and
+logged in full on the server.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import msgspec
+from graphql import GraphQLError
+
+from app.errors import SpecQLError, StorageError, ValidationFailedError
+
+log = logging.getLogger("specql.graphql")
+
+_DETAILS = {
+    "RevisionConflictError": ("resource_id", "expected", "actual"),
+    "UniqueViolationError": ("model", "fields", "value"),
+    "ResourceDeletedError": ("model", "resource_id"),
+    "ResourceExistsError": ("model", "resource_id"),
+    "ReferencedError": ("model", "resource_id"),
+    "LimitExceededError": ("limit", "maximum", "actual"),
+}
+
+
+def public_message(error: SpecQLError) -> str:
+    if isinstance(error, StorageError):
+        return "internal error"
+    return error.message
+
+
+def error_extensions(error: SpecQLError) -> dict[str, Any]:
+    extensions: dict[str, Any] = {"code": error.code}
+    if isinstance(error, ValidationFailedError):
+        extensions["problems"] = [{"path": p.path, "message": p.message} for p in error.problems]
+    for key in _DETAILS.get(type(error).__name__, ()):
+        value = error.details.get(key)
+        if value is not None:
+            extensions[_camel(key)] = msgspec.to_builtins(value)
+    field = error.details.get("field")
+    if isinstance(field, str):
+        extensions["field"] = field
+    return extensions
+
+
+def format_error(error: GraphQLError, request_id: str) -> dict[str, Any]:
+    """The JSON a client receives for one error."""
+    original = error.original_error
+    out: dict[str, Any] = {}
+    if original is None:
+        out["message"] = error.message
+        code = (error.extensions or {}).get("code", "BAD_REQUEST")
+        out["extensions"] = {**(error.extensions or {}), "code": code}
+    elif isinstance(original, SpecQLError) and not isinstance(original, StorageError):
+        out["message"] = original.message
+        out["extensions"] = error_extensions(original)
+    else:
+        log.error(
+            "request %s: unexpected error at %s",
+            request_id,
+            ".".join(map(str, error.path or ())),
+            exc_info=original,
+        )
+        out["message"] = f"internal error (request id {request_id})"
+        out["extensions"] = {"code": "INTERNAL", "requestId": request_id}
+    if error.locations:
+        out["locations"] = [{"line": loc.line, "column": loc.column} for loc in error.locations]
+    if error.path:
+        out["path"] = list(error.path)
+    return out
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(p.title() for p in rest)

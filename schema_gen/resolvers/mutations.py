@@ -1,0 +1,236 @@
+"""Mutation resolvers: create, update, patch, modify, delete, restore,
+switch, purge and the batch forms, all through the manager as the request's
+user."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import strawberry
+from strawberry.scalars import Base64
+
+from app.errors import BadRequestError, LimitExceededError, SpecQLError, ValidationFailedError
+from schema_gen import scalars
+from schema_gen.errors import public_message
+from schema_gen.plan import ModelPlan, typed
+from schema_gen.runtime import Node
+
+UNSET: Any = strawberry.UNSET
+STABLE = scalars.RevisionStatus.STABLE
+
+
+class BatchItem:
+    __slots__ = ("error", "node", "ok")
+
+    def __init__(self, node: Node | None, error: SpecQLError | None = None) -> None:
+        self.ok = error is None
+        self.node = node
+        self.error = (
+            None
+            if error is None
+            else scalars.BatchError(code=error.code, message=public_message(error))
+        )
+
+
+def _check_batch(info: Any, size: int) -> None:
+    maximum = info.context.limits.max_batch_size
+    if size > maximum:
+        raise LimitExceededError("batch size", maximum, size)
+
+
+def mutation_resolvers(plan: ModelPlan) -> dict[str, Callable[..., Any]]:
+    """Every mutation of one model, by Python name (camel-cased by Strawberry)."""
+    model = plan.spec.name
+    to_data = plan.to_data
+    Type, Input, Item = plan.type, plan.input, plan.batch_item  # noqa: N806
+
+    def node(result: Any) -> Node:
+        return Node.of(model, result.resource)
+
+    async def create(info: Any, input: Any, id: str | None = None, status: Any = STABLE) -> Node:
+        ctx = info.context
+        return node(
+            await ctx.manager.create(
+                model, to_data(input), resource_id=id, status=status.value, user=ctx.user
+            )
+        )
+
+    async def update(
+        info: Any,
+        id: str,
+        input: Any,
+        expected_revision_id: str | None = None,
+        status: Any = STABLE,
+    ) -> Node:
+        ctx = info.context
+        return node(
+            await ctx.manager.update(
+                model,
+                id,
+                to_data(input),
+                expected_revision_id=expected_revision_id,
+                status=status.value,
+                user=ctx.user,
+            )
+        )
+
+    async def set_status(info: Any, id: str, status: Any) -> Node:
+        ctx = info.context
+        await ctx.manager.set_status(model, id, status.value, user=ctx.user)
+        return Node.of_meta(model, await ctx.manager.get_meta(model, id))
+
+    async def patch(
+        info: Any, id: str, patch: list[Any], expected_revision_id: str | None = None
+    ) -> Node:
+        ctx = info.context
+        operations = [_patch_operation(op) for op in patch]
+        return node(
+            await ctx.manager.patch(
+                model, id, operations, expected_revision_id=expected_revision_id, user=ctx.user
+            )
+        )
+
+    async def modify(
+        info: Any, id: str, input: Any, expected_revision_id: str | None = None
+    ) -> Node:
+        ctx = info.context
+        return node(
+            await ctx.manager.modify(
+                model,
+                id,
+                to_data(input),
+                expected_revision_id=expected_revision_id,
+                user=ctx.user,
+            )
+        )
+
+    async def delete(info: Any, id: str) -> Node:
+        ctx = info.context
+        return Node.of_meta(model, await ctx.manager.delete(model, id, user=ctx.user))
+
+    async def restore(info: Any, id: str) -> Node:
+        ctx = info.context
+        return Node.of_meta(model, await ctx.manager.restore(model, id, user=ctx.user))
+
+    async def switch(info: Any, id: str, revision_id: str) -> Node:
+        ctx = info.context
+        return Node.of(model, await ctx.manager.switch(model, id, revision_id, user=ctx.user))
+
+    async def purge(info: Any, id: str) -> str:
+        ctx = info.context
+        await ctx.manager.purge(model, id, user=ctx.user)
+        return id
+
+    async def create_many(info: Any, inputs: list[Any], atomic: bool = False) -> list[BatchItem]:
+        ctx = info.context
+        _check_batch(info, len(inputs))
+        data = [to_data(i) for i in inputs]
+        if atomic:
+            return await _create_atomic(ctx, model, data)
+        return [
+            await _item(lambda d=d: ctx.manager.create(model, d, user=ctx.user), node)
+            for d in data
+        ]
+
+    async def delete_many(info: Any, ids: list[str]) -> list[BatchItem]:
+        ctx = info.context
+        _check_batch(info, len(ids))
+        return [
+            await _item(
+                lambda i=i: ctx.manager.delete(model, i, user=ctx.user),
+                lambda meta: Node.of_meta(model, meta),
+            )
+            for i in ids
+        ]
+
+    ID, Info, Status = strawberry.ID, strawberry.Info, scalars.RevisionStatus  # noqa: N806
+    return {
+        "create": typed(
+            create, info=Info, input=Input, id=ID | None, status=Status, return_=Type
+        ),
+        "update": typed(
+            update,
+            info=Info,
+            id=ID,
+            input=Input,
+            expected_revision_id=ID | None,
+            status=Status,
+            return_=Type,
+        ),
+        "set_status": typed(set_status, info=Info, id=ID, status=Status, return_=Type),
+        "patch": typed(
+            patch,
+            info=Info,
+            id=ID,
+            patch=list[scalars.JsonPatchOperation],
+            expected_revision_id=ID | None,
+            return_=Type,
+        ),
+        "modify": typed(
+            modify, info=Info, id=ID, input=Input, expected_revision_id=ID | None, return_=Type
+        ),
+        "delete": typed(delete, info=Info, id=ID, return_=Type),
+        "restore": typed(restore, info=Info, id=ID, return_=Type),
+        "switch": typed(switch, info=Info, id=ID, revision_id=ID, return_=Type),
+        "purge": typed(purge, info=Info, id=ID, return_=ID),
+        "create_many": typed(
+            create_many, info=Info, inputs=list[Input], atomic=bool, return_=list[Item]  # type: ignore[valid-type]
+        ),
+        "delete_many": typed(delete_many, info=Info, ids=list[ID], return_=list[Item]),  # type: ignore[valid-type]
+    }
+
+
+async def _item(
+    write: Callable[[], Awaitable[Any]], to_node: Callable[[Any], Node]
+) -> BatchItem:
+    try:
+        return BatchItem(to_node(await write()))
+    except SpecQLError as exc:
+        return BatchItem(None, exc)
+
+
+async def _create_atomic(ctx: Any, model: str, data: list[Any]) -> list[BatchItem]:
+    try:
+        results = await ctx.manager.create_many(model, data, user=ctx.user)
+    except ValidationFailedError as exc:
+        by_item: dict[int, list[Any]] = {}
+        for p in exc.problems:
+            index = int(p.path[2 : p.path.index("]")]) if p.path.startswith("$[") else 0
+            by_item.setdefault(index, []).append(p)
+        return [
+            BatchItem(
+                None,
+                ValidationFailedError(model, by_item[i])
+                if i in by_item
+                else BadRequestError("not created: another item of the batch failed"),
+            )
+            for i in range(len(data))
+        ]
+    except SpecQLError as exc:
+        return [BatchItem(None, exc) for _ in data]
+    return [BatchItem(Node.of(model, r.resource)) for r in results]
+
+
+def _patch_operation(op: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {"op": op.op.value, "path": op.path}
+    if op.from_ is not None:
+        out["from"] = op.from_
+    if op.value is not UNSET:
+        out["value"] = op.value
+    return out
+
+
+async def upload_blob(
+    info: strawberry.Info, data: Base64, content_type: str | None = None
+) -> scalars.Blob:
+    """Store bytes once by content; reference the returned blob in a Binary field."""
+    if not isinstance(data, bytes):
+        try:
+            data = base64.b64decode(data, validate=True)
+        except (binascii.Error, ValueError):
+            raise BadRequestError("data is not valid base64") from None
+    blob = await info.context.manager.put_blob(data, content_type)
+    return scalars.Blob(digest=blob.digest, size=blob.size, content_type=blob.content_type)

@@ -1,0 +1,158 @@
+"""Fields of a resource type that load more: its revision, its history, the
+resources its refs point at, and the resources pointing at it.
+
+Each goes through a DataLoader of the request, so a list of N resources
+costs one batched manager call per field, not N.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import Any
+
+import strawberry
+
+from app.records import RevisionInfo
+from schema_gen import scalars
+from schema_gen.names import RefField, ReferrerField
+from schema_gen.plan import ModelPlan, typed
+from schema_gen.resolvers.queries import page_size, search_connection
+from schema_gen.runtime import Node
+
+UNSET: Any = strawberry.UNSET
+
+
+def revision_resolver(model: str) -> Any:
+    async def resolve(root: Node, info: strawberry.Info) -> RevisionInfo:
+        manager = info.context.manager
+
+        async def load(keys: Sequence[tuple[str, str]]) -> list[RevisionInfo]:
+            return list(
+                await asyncio.gather(
+                    *(manager.get_revision_info(model, rid, rev) for rid, rev in keys)
+                )
+            )
+
+        info_loader = info.context.loader(("revision", model), load)
+        found: RevisionInfo = await info_loader.load((root.id, root._rev))
+        return found
+
+    return typed(resolve, root=Node, info=strawberry.Info, return_=scalars.RevisionInfo)
+
+
+class RevisionPage:
+    __slots__ = ("edges", "page_info", "total_count")
+
+    def __init__(self, edges: list[Any], page_info: Any, total_count: int) -> None:
+        self.edges = edges
+        self.page_info = page_info
+        self.total_count = total_count
+
+
+def revisions_resolver(model: str) -> Any:
+    async def resolve(
+        root: Node, info: strawberry.Info, first: int | None = None, after: str | None = None
+    ) -> RevisionPage:
+        limit, _ = page_size(info, first, None)
+        page = await info.context.manager.history(model, root.id, limit=limit, after=after)
+        edges = [_RevisionEdge(str(r.number), r) for r in page.items]
+        page_info = scalars.PageInfo(
+            has_next_page=page.next_cursor is not None,
+            has_previous_page=after is not None,
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None,
+        )
+        return RevisionPage(edges, page_info, root.meta.revision_count)
+
+    return typed(
+        resolve,
+        root=Node,
+        info=strawberry.Info,
+        first=int | None,
+        after=str | None,
+        return_=scalars.RevisionConnection,
+    )
+
+
+class _RevisionEdge:
+    __slots__ = ("cursor", "node")
+
+    def __init__(self, cursor: str, node: RevisionInfo) -> None:
+        self.cursor = cursor
+        self.node = node
+
+
+def _resource_loader(info: Any, model: str) -> Any:
+    manager = info.context.manager
+
+    async def load(ids: Sequence[str]) -> list[Node | None]:
+        found = await manager.get_many(model, list(ids))
+        return [None if r is None else Node.of(model, r) for r in found]
+
+    return info.context.loader(("resource", model), load)
+
+
+def ref_resolver(ref: RefField, target: ModelPlan) -> Any:
+    model = target.spec.name
+    attribute = ref.field.path
+
+    if ref.field.multi:
+
+        async def resolve_many(root: Node, info: strawberry.Info) -> list[Node]:
+            ids = getattr(root, attribute) or []
+            found = await _resource_loader(info, model).load_many(list(ids))
+            return [n for n in found if n is not None]
+
+        return typed(resolve_many, root=Node, info=strawberry.Info, return_=list[target.type])  # type: ignore[name-defined]
+
+    async def resolve(root: Node, info: strawberry.Info) -> Node | None:
+        value = getattr(root, attribute)
+        if value is None:
+            return None
+        found: Node | None = await _resource_loader(info, model).load(value)
+        return found
+
+    return typed(resolve, root=Node, info=strawberry.Info, return_=target.type | None)
+
+
+def referrers_resolver(referrer: ReferrerField, source: ModelPlan) -> Any:
+    path = referrer.field.path
+
+    async def resolve(
+        root: Node,
+        info: strawberry.Info,
+        where: Any = None,
+        order_by: list[Any] | None = None,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+        include_deleted: bool = False,
+    ) -> Any:
+        return await search_connection(
+            info,
+            source,
+            where,
+            order_by,
+            first,
+            after,
+            last,
+            before,
+            include_deleted,
+            {path: {"eq": root.id}},
+        )
+
+    return typed(
+        resolve,
+        root=Node,
+        info=strawberry.Info,
+        where=source.where | None,
+        order_by=list[source.order_by] | None,  # type: ignore[name-defined]
+        first=int | None,
+        after=str | None,
+        last=int | None,
+        before=str | None,
+        include_deleted=bool,
+        return_=source.connection,
+    )
