@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import typer
 
+from typing import NoReturn
+
 from app import __version__
+from app.errors import ConfigurationError, SpecQLError
 
 cli = typer.Typer(help="SpecQL: versioned resources from msgspec Structs.", no_args_is_help=True)
 
@@ -31,14 +34,83 @@ def demo(
     """Run the bundled example app on the disk profile and print what it does."""
     import asyncio
 
-    from app.errors import ConfigurationError, SpecQLError
     from app.example import tour
 
     try:
         asyncio.run(tour(data_dir, typer.echo))
     except (SpecQLError, ConfigurationError) as exc:
-        typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
-        raise typer.Exit(1) from None
+        _fail(exc)
+
+
+_MODELS_HELP = (
+    "A Python file or module with a Registry (models.py, models.py:registry, pkg.models); "
+    "without it, the bundled example app."
+)
+
+
+@cli.command()
+def serve(
+    models: str = typer.Argument(None, help=_MODELS_HELP, show_default=False),
+    data_dir: str = typer.Option(".specql", help="Where the disk profile keeps data."),
+    host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
+    port: int = typer.Option(8000, help="Port to listen on."),
+    reload: bool = typer.Option(False, help="Restart when Python files change (development)."),
+    user_header: str = typer.Option(
+        None,
+        help="Development only: take the acting user from this request header "
+        "(e.g. x-specql-user).",
+    ),
+) -> None:
+    """Serve the GraphQL API (GraphiQL at /graphql in a browser)."""
+    import os
+
+    import uvicorn
+
+    from app.api import serve as serving
+
+    try:
+        app = serving.build_app(models, data_dir, user_header=user_header)
+    except (ConfigurationError, SpecQLError) as exc:
+        _fail(exc)
+    url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}/graphql"
+    typer.echo(f"SpecQL serving {models or 'the example app'} from {data_dir}")
+    typer.echo(f"GraphiQL: {url}")
+    if reload:
+        os.environ[serving.ENV_MODELS] = models or ""
+        os.environ[serving.ENV_DATA_DIR] = data_dir
+        os.environ[serving.ENV_USER_HEADER] = user_header or ""
+        uvicorn.run(
+            "app.api.serve:app_from_env",
+            factory=True,
+            host=host,
+            port=port,
+            reload=True,
+            log_level="warning",
+        )
+    else:
+        uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+
+
+@cli.command()
+def schema(
+    models: str = typer.Argument(None, help=_MODELS_HELP, show_default=False),
+) -> None:
+    """Print the GraphQL schema (SDL) of the models."""
+    from app.api.serve import load_registry
+    from schema_gen import build_schema
+
+    try:
+        registry = load_registry(models)
+        registry.check()
+        built, _ = build_schema(registry.specs)
+    except (ConfigurationError, SpecQLError) as exc:
+        _fail(exc)
+    typer.echo(built.as_str())
+
+
+def _fail(exc: Exception) -> NoReturn:
+    typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(1)
 
 
 def main() -> None:

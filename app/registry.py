@@ -97,6 +97,13 @@ class Registry:
                         f"Registered models: {', '.join(sorted(self.specs))}.",
                     )
 
+    def asgi(self, settings: Settings | None = None, **options: Any) -> Any:
+        """The ASGI app serving these models over GraphQL (see
+        ``app.api.create_app`` for ``options``); the manager opens at startup."""
+        from app.api.app import create_app
+
+        return create_app(self, settings=settings, **options)
+
     async def open(self, settings: Settings | None = None, **options: Any) -> ResourceManager:
         """Open the stores of a profile and return the manager.
 
