@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import typer
-
 from typing import NoReturn
+
+import typer
 
 from app import __version__
 from app.errors import ConfigurationError, SpecQLError

@@ -44,7 +44,9 @@ _MUTATION_NAMES = {
 }
 
 
-def build_schema(specs: Mapping[str, ResourceSpec]) -> tuple[strawberry.Schema, dict[str, ModelPlan]]:
+def build_schema(
+    specs: Mapping[str, ResourceSpec],
+) -> tuple[strawberry.Schema, dict[str, ModelPlan]]:
     """The schema of a set of registered models, and each model's plan.
 
     Raises:
@@ -58,7 +60,7 @@ def build_schema(specs: Mapping[str, ResourceSpec]) -> tuple[strawberry.Schema, 
         plans[spec.name] = ModelPlan(
             spec=spec,
             names=n,
-            type=placeholder(n.type),
+            object_type=placeholder(n.type),
             edge=placeholder(n.suffixed("Edge")),
             connection=placeholder(n.suffixed("Connection")),
             batch_item=placeholder(n.suffixed("BatchItem")),
@@ -78,20 +80,27 @@ def build_schema(specs: Mapping[str, ResourceSpec]) -> tuple[strawberry.Schema, 
     }
     for plan in plans.values():
         one, many = plan.names.one, plan.names.many
-        query[one] = (plan.type | None, strawberry.field(resolver=get_resolver(plan), name=one))
-        query[many] = (plan.connection, strawberry.field(resolver=list_resolver(plan), name=many))
+        query[one] = (
+            None,
+            strawberry.field(resolver=get_resolver(plan), name=one),
+        )
+        query[many] = (None, strawberry.field(resolver=list_resolver(plan), name=many))
         for action, resolver in mutation_resolvers(plan).items():
             name = camel(_MUTATION_NAMES[action].format(one=plan.spec.name, many=plan.spec.plural))
             mutation[name] = (Any, strawberry.mutation(resolver=resolver, name=name))
-    Query = finish_type(placeholder("Query"), query)  # noqa: N806
-    Mutation = finish_type(placeholder("Mutation"), mutation)  # noqa: N806
+    Query = finish_type(placeholder("Query"), query)
+    Mutation = finish_type(placeholder("Mutation"), mutation)
     schema = strawberry.Schema(
-        query=Query, mutation=Mutation, config=StrawberryConfig(auto_camel_case=True)
+        query=Query,
+        mutation=Mutation,
+        config=StrawberryConfig(auto_camel_case=True, scalar_map=scalars.SCALAR_MAP),
     )
     return schema, plans
 
 
-def _finish_model_types(plan: ModelPlan, plans: Mapping[str, ModelPlan], outputs: OutputTypes) -> None:
+def _finish_model_types(
+    plan: ModelPlan, plans: Mapping[str, ModelPlan], outputs: OutputTypes
+) -> None:
     spec, n = plan.spec, plan.names
     fields: dict[str, Any] = model_fields(n, spec.model, outputs)
     fields["revision"] = (
@@ -112,18 +121,18 @@ def _finish_model_types(plan: ModelPlan, plans: Mapping[str, ModelPlan], outputs
             source.connection,
             strawberry.field(resolver=referrers_resolver(referrer, source)),
         )
-    finish_type(plan.type, fields, spec.model.__doc__ and spec.model.__doc__.strip())
-    finish_type(plan.edge, {"cursor": str | None, "node": plan.type})
+    finish_type(plan.object_type, fields, spec.model.__doc__ and spec.model.__doc__.strip())
+    finish_type(plan.edge, {"cursor": str | None, "node": plan.object_type})
     finish_type(
         plan.connection,
         {
             "edges": list[plan.edge],  # type: ignore[name-defined]
-            "nodes": list[plan.type],  # type: ignore[name-defined]
+            "nodes": list[plan.object_type],  # type: ignore[name-defined]
             "page_info": scalars.PageInfo,
             "total_count": (int, strawberry.field(resolver=resolve_total_count)),
         },
     )
     finish_type(
         plan.batch_item,
-        {"ok": bool, "node": plan.type | None, "error": scalars.BatchError | None},
+        {"ok": bool, "node": plan.object_type | None, "error": scalars.BatchError | None},
     )

@@ -98,9 +98,7 @@ def where_to_filter(value: Any, path: str = "") -> dict[str, Any]:
                 f"where: {here} is null; leave it out, or use isNull to match missing values"
             )
         if isinstance(v, list):
-            out[key] = [
-                where_to_filter(item, here) if _is_input(item) else item for item in v
-            ]
+            out[key] = [where_to_filter(item, here) if _is_input(item) else item for item in v]
         elif _is_input(v):
             out[key] = where_to_filter(v, here)
         else:

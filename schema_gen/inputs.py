@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import msgspec
 import strawberry
@@ -21,9 +21,9 @@ from strawberry.types.base import has_object_definition
 
 from app.types import Binary
 from schema_gen import scalars
+from schema_gen.names import snake
 from schema_gen.objects import OutputTypes
 from schema_gen.shapes import Shape, struct_fields
-from schema_gen.names import snake
 
 UNSET: Any = strawberry.UNSET
 Convert = Callable[[Any], Any]
@@ -93,7 +93,7 @@ class InputTypes:
             )
             cls.__annotations__[field_name] = member_cls | None
             setattr(cls, field_name, UNSET)
-            config = member.__struct_config__
+            config = cast(Any, member).__struct_config__
             options[field_name] = (config.tag_field, config.tag, convert)  # type: ignore[assignment]
         strawberry.input(cls, name=name, one_of=True)
 
@@ -130,8 +130,12 @@ _BLOB_TAG = {Binary.__struct_config__.tag_field: Binary.__struct_config__.tag}
 def _convert_blob(value: Any) -> Any:
     if value is None:
         return None
-    return {**_BLOB_TAG, "digest": value.digest, "size": value.size,
-            "content_type": value.content_type}
+    return {
+        **_BLOB_TAG,
+        "digest": value.digest,
+        "size": value.size,
+        "content_type": value.content_type,
+    }
 
 
 def _same(value: Any) -> Any:

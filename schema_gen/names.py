@@ -168,7 +168,7 @@ def _check_types_and_roots(
                 raise ConfigurationError(
                     f"models {types[type_name]!r} and {spec.name!r} both generate the GraphQL "
                     f"type {type_name}",
-                    f"Register one of them under another name (add_model(..., name=...)).",
+                    "Register one of them under another name (add_model(..., name=...)).",
                 )
             types[type_name] = spec.name
         for root in (names.one, names.many):

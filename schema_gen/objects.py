@@ -8,11 +8,13 @@ PostConnection``): Strawberry resolves annotations when the schema is built.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import msgspec
 import strawberry
+from strawberry.scalars import JSON
 
 from app.errors import ConfigurationError
 from schema_gen import scalars
@@ -74,7 +76,7 @@ class OutputTypes:
             return self.union(shape.target)
         if shape.kind == "blob":
             return scalars.Blob
-        return scalars.JSON
+        return JSON
 
     def enum(self, enum_type: type) -> Any:
         if enum_type not in self.enums:
@@ -83,7 +85,7 @@ class OutputTypes:
                 enum_type
                 if hasattr(enum_type, "__strawberry_definition__")
                 or hasattr(enum_type, "_enum_definition")
-                else strawberry.enum(enum_type)
+                else strawberry.enum(cast(Any, enum_type))
             )
         return self.enums[enum_type]
 
@@ -111,7 +113,7 @@ class OutputTypes:
             self._claim(name, members)
             types = tuple(self.struct(m) for m in members)
             self._unions[members] = Annotated[
-                types[0] if len(types) == 1 else _union_of(types),  # type: ignore[valid-type]
+                types[0] if len(types) == 1 else _union_of(types),
                 strawberry.union(name),
             ]
         return self._unions[members]
@@ -132,12 +134,12 @@ def _union_of(types: tuple[type, ...]) -> Any:
 
 
 def _scalar_base(t: type) -> type:
-    for base in scalars.SCALAR_ANNOTATIONS:
-        if t is base:
-            return base
-    # subclasses (a str subclass, an IntEnum handled as enum elsewhere, datetime first)
-    for base in (bool, scalars.dt.datetime, *scalars.SCALAR_ANNOTATIONS):
-        if isinstance(t, type) and issubclass(t, base):
+    """The scalar a type maps to: itself, or the base of a subclass (bool
+    before int and datetime before date, as subclasses come first)."""
+    if t in scalars.SCALAR_ANNOTATIONS:
+        return t
+    for base in (bool, dt.datetime, *scalars.SCALAR_ANNOTATIONS):
+        if issubclass(t, base):
             return base
     raise ConfigurationError(f"no GraphQL scalar for {t!r}")
 

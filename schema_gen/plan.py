@@ -17,7 +17,7 @@ class ModelPlan:
     Attributes:
         spec: the registered model.
         names: its GraphQL names.
-        type: the object type (``Post``); edge and connection types follow.
+        object_type: the object type (``Post``); edge, connection, batch item.
         input: the input type (``PostInput``) and ``to_data`` its converter.
         where: ``PostWhere``; order_by: ``PostOrderBy``.
         free: GraphQL field names a Node serves without the payload: id,
@@ -27,7 +27,7 @@ class ModelPlan:
 
     spec: ResourceSpec
     names: ModelNames
-    type: type
+    object_type: type
     edge: type
     connection: type
     batch_item: type

@@ -7,7 +7,7 @@ import datetime as dt
 import decimal
 import enum
 import uuid
-from typing import Annotated, Any, NewType
+from typing import Any, NewType
 
 import msgspec
 import strawberry
@@ -15,12 +15,15 @@ from strawberry.scalars import JSON, Base64
 
 from app.resources.spec import IndexedField
 
-Duration = strawberry.scalar(
-    NewType("Duration", dt.timedelta),
-    description="A span of time as an ISO 8601 duration, e.g. PT1H30M.",
-    serialize=lambda value: msgspec.to_builtins(value),
-    parse_value=lambda value: msgspec.convert(value, dt.timedelta),
-)
+Duration = NewType("Duration", dt.timedelta)
+SCALAR_MAP: dict[object, Any] = {
+    Duration: strawberry.scalar(
+        name="Duration",
+        description="A span of time as an ISO 8601 duration, e.g. PT1H30M.",
+        serialize=msgspec.to_builtins,
+        parse_value=lambda value: msgspec.convert(value, dt.timedelta),
+    )
+}
 
 SCALAR_ANNOTATIONS: dict[type, Any] = {
     str: str,
@@ -140,7 +143,7 @@ def _filter_input(name: str, value: Any, operators: tuple[str, ...], doc: str) -
     namespace: dict[str, Any] = {"__annotations__": annotations}
     for op in operators:
         if op in ("in", "not_in"):
-            annotations[f"{op}_"] = list[value] | None  # type: ignore[valid-type]
+            annotations[f"{op}_"] = list[value] | None
             namespace[f"{op}_"] = strawberry.field(
                 default=strawberry.UNSET, name="in" if op == "in" else "notIn"
             )
@@ -163,9 +166,7 @@ BooleanFilter = _filter_input("BooleanFilter", bool, EQUALITY, "Conditions on a 
 _ORDERED_FILTERS: dict[str, Any] = {
     "int": _filter_input("IntFilter", int, ORDERED, "Conditions on an integer."),
     "float": _filter_input("FloatFilter", float, ORDERED, "Conditions on a number."),
-    "decimal": _filter_input(
-        "DecimalFilter", decimal.Decimal, ORDERED, "Conditions on a decimal."
-    ),
+    "decimal": _filter_input("DecimalFilter", decimal.Decimal, ORDERED, "Conditions on a decimal."),
     "datetime": _filter_input(
         "DateTimeFilter", dt.datetime, ORDERED, "Conditions on a point in time."
     ),

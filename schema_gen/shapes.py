@@ -93,8 +93,10 @@ def shape_of(hint: Any, ref: Ref | None = None) -> Shape:
             inner_shape = shape_of(args[0], ref)
         return dataclasses.replace(inner_shape, nullable=inner_shape.nullable or nullable)
     if origin in (list, set, frozenset, tuple):
-        args = typing.get_args(hint)
-        return Shape("list", item=shape_of(args[0], ref) if args else Shape("json", nullable=True))
+        items = typing.get_args(hint)
+        return Shape(
+            "list", item=shape_of(items[0], ref) if items else Shape("json", nullable=True)
+        )
     if hint in (list, set, frozenset, tuple):
         return Shape("list", item=Shape("json", nullable=True))
     if origin is Literal:

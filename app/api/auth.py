@@ -14,7 +14,7 @@ from starlette.requests import Request
 
 from app.errors import BadRequestError
 
-Authenticator = Callable[[Request], "str | None | Awaitable[str | None]"]
+Authenticator = Callable[[Request], "str | Awaitable[str | None] | None"]
 _USER = re.compile(r"^[\w.@+\-:]{1,128}$")
 
 

@@ -204,6 +204,7 @@ class GraphQLEndpoint:
         user = self.authenticator(request)
         if inspect.isawaitable(user):
             user = await user
+        assert self.manager is not None, "the app serves requests only after startup"
         context = GraphQLContext(
             self.manager, user=user, request_id=request_id, limits=self.limits, request=request
         )
@@ -227,9 +228,7 @@ def _select_operation(cached: _Document, name: str | None) -> OperationDefinitio
             raise RequestError(400, f"the document has no operation named {name!r}")
         return operations[name]
     if len(operations) != 1:
-        raise RequestError(
-            400, "the document has several operations; say which with operationName"
-        )
+        raise RequestError(400, "the document has several operations; say which with operationName")
     return next(iter(operations.values()))
 
 
@@ -254,8 +253,11 @@ async def _read_body(request: Request, limit: int) -> bytes:
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise RequestError(
-            413, f"the body is {declared} bytes, over the limit of {limit}",
-            code="LIMIT_EXCEEDED", limit="request body size", maximum=limit,
+            413,
+            f"the body is {declared} bytes, over the limit of {limit}",
+            code="LIMIT_EXCEEDED",
+            limit="request body size",
+            maximum=limit,
         )
     chunks: list[bytes] = []
     size = 0
@@ -263,8 +265,11 @@ async def _read_body(request: Request, limit: int) -> bytes:
         size += len(chunk)
         if size > limit:
             raise RequestError(
-                413, f"the body is over the limit of {limit} bytes",
-                code="LIMIT_EXCEEDED", limit="request body size", maximum=limit,
+                413,
+                f"the body is over the limit of {limit} bytes",
+                code="LIMIT_EXCEEDED",
+                limit="request body size",
+                maximum=limit,
             )
         chunks.append(chunk)
     return b"".join(chunks)
@@ -280,4 +285,3 @@ def _request_id(request: Request) -> str:
     if 0 < len(given) <= 64 and given.replace("-", "").isalnum():
         return given
     return secrets.token_hex(8)
-

@@ -11,6 +11,7 @@ on the current-revision pointer: no update is lost.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import hashlib
 import random
@@ -44,12 +45,12 @@ from app.records import (
 from app.resources.codec import ModelCodec, data_hash
 from app.resources.context import OperationScope, acting
 from app.resources.events import Action, Event, Hooks
-from app.resources.indexing import make_extractor
+from app.resources.indexing import from_db, make_extractor, to_db
 from app.resources.refs import ref_checks
 from app.resources.removal import Removal
 from app.resources.spec import ResourceSpec
-from app.search.compile import compile_count, compile_search, encode_cursor
-from app.search.query import Filter, SearchQuery, SortKey, parse_where
+from app.search.compile import compile_count, compile_search, encode_cursor, resolve
+from app.search.query import And, Condition, Filter, SearchQuery, SortKey, parse_where
 from app.storage.base import (
     AppendRevision,
     CompiledSearch,
@@ -335,10 +336,91 @@ class ResourceManager:
             prev_cursor=encode_cursor(compiled.fingerprint, first)
             if backward_more and first is not None
             else None,
-            cursors=[encode_cursor(compiled.fingerprint, r.cursor) for r in rows]
+            cursors=[encode_cursor(compiled.fingerprint, r.cursor or ()) for r in rows]
             if with_cursors
             else None,
         )
+
+    async def search_related(
+        self,
+        model: str | type,
+        path: str,
+        values: Sequence[Any],
+        where: Filter | Mapping[str, Any] | None = None,
+        *,
+        sort: Iterable[str | SortKey] = (),
+        limit: int = 20,
+        include_deleted: bool = False,
+        with_data: bool = True,
+        with_cursors: bool = False,
+    ) -> list[Page[Any]]:
+        """For each of ``values``, the first page of resources whose ``path``
+        equals it (and that match ``where``), in one query: the first page of
+        a referrer list for many parents at once. Each page's cursors are the
+        ones ``search(where={path: {"eq": value}, ...})`` would give, so its
+        next page is an ordinary search.
+        """
+        m = self._model(model)
+        self._check_limit(limit)
+        field = resolve(m.spec, path)
+        keys = tuple(SortKey.parse(s) for s in ([sort] if isinstance(sort, str) else sort))
+        user_filter = parse_where(where)
+        distinct = list(dict.fromkeys(values))
+        if not distinct:
+            return []
+
+        def scoped(condition: Filter) -> Filter:
+            return condition if user_filter is None else And([condition, user_filter])
+
+        if field.multi:  # values live in a side table: one search per value
+            by_value = {
+                v: await self.search(
+                    model,
+                    scoped(Condition(path, "eq", v)),
+                    sort=keys,
+                    limit=limit,
+                    include_deleted=include_deleted,
+                    with_data=with_data,
+                    with_cursors=with_cursors,
+                )
+                for v in distinct
+            }
+            return [by_value[v] for v in values]
+        query = SearchQuery(
+            where=scoped(Condition(path, "in", distinct)),
+            sort=keys,
+            limit=limit,
+            include_deleted=include_deleted,
+        )
+        fetch_payload = with_data and self._inline
+        compiled = compile_search(
+            m.spec, query, with_payload=fetch_payload, dialect=self._dialect, partition=field
+        )
+        rows = await self.stores.meta.search(
+            CompiledSearch(m.spec.name, compiled.statement, compiled.cursor_positions),
+            with_payload=fetch_payload,
+        )
+        items: list[Any] = (await self._with_data(m, rows)) if with_data else [r.meta for r in rows]
+        grouped: dict[Any, list[tuple[Any, Any]]] = {}
+        for row, item in zip(rows, items, strict=True):
+            grouped.setdefault(row.meta.indexed.get(path), []).append((row.cursor, item))
+        pages: dict[Any, Page[Any]] = {}
+        for value in distinct:
+            found = grouped.get(from_db(field)(to_db(field, value)), [])
+            page_rows, more = found[:limit], len(found) > limit
+            fingerprint = compile_search(
+                m.spec,
+                dataclasses.replace(query, where=scoped(Condition(path, "eq", value))),
+                with_payload=fetch_payload,
+                dialect=self._dialect,
+            ).fingerprint
+            cursors = [encode_cursor(fingerprint, c) for c, _ in page_rows]
+            pages[value] = Page(
+                [item for _, item in page_rows],
+                next_cursor=cursors[-1] if more and cursors else None,
+                cursors=cursors if with_cursors else None,
+            )
+        return [pages[v] for v in values]
 
     async def count(
         self,

@@ -231,9 +231,16 @@ def _where(b: _Builder, query: SearchQuery) -> list[Callable[[], Any]]:
 
 
 def compile_search(
-    spec: ResourceSpec, query: SearchQuery, *, with_payload: bool, dialect: str
+    spec: ResourceSpec,
+    query: SearchQuery,
+    *,
+    with_payload: bool,
+    dialect: str,
+    partition: IndexedField | None = None,
 ) -> CompiledPage:
-    """Compile a page query; the statement fetches ``limit + 1`` rows."""
+    """Compile a page query; the statement fetches ``limit + 1`` rows, or
+    ``limit + 1`` rows per value of ``partition`` (a single-valued column),
+    ordered by that value, for loading the first page of many parents at once."""
     b = _Builder(spec, dialect)
     clauses = _where(b, query)
     keys = b.plan_order(query.sort)
@@ -252,24 +259,45 @@ def compile_search(
         clauses.append(_plan_keyset(b, order, values))
     limit_name = b.bind(query.limit + 1)
     offset_name = b.bind(query.offset) if query.offset else None
-    b.shape.append(("page", tuple(order), with_payload, offset_name is not None))
+    if partition is not None and (cursor is not None or offset_name is not None):
+        raise BadRequestError("a search per parent starts at the first page")
+    b.shape.append(
+        (
+            "page",
+            tuple(order),
+            with_payload,
+            offset_name is not None,
+            partition and partition.column,
+        )
+    )
     tables = b.tables
     postgres = dialect == "postgresql"
 
-    def ordered(stmt: Any, source: Any) -> Any:
+    def order_by(source: Any) -> list[Any]:
+        exprs = []
         for column, descending in order:
             expr = source.c[column].desc() if descending else source.c[column].asc()
             if postgres:
                 expr = expr.nulls_last() if descending else expr.nulls_first()
-            stmt = stmt.order_by(expr)
-        return stmt
+            exprs.append(expr)
+        return exprs
 
     def build() -> Any:
         meta = tables.meta
         cols = [meta.c[c] for c in META_COLUMNS] + [meta.c[f.column] for f in tables.singles]
         if with_payload:
             cols.append(meta.c.current_payload)
-        stmt = ordered(sa.select(*cols).where(*(c() for c in clauses)), meta)
+        if partition is not None:
+            group = meta.c[partition.column]
+            rank = sa.func.row_number().over(partition_by=group, order_by=order_by(meta))
+            inner = sa.select(*cols, rank.label("specql_rank")).where(*(c() for c in clauses))
+            ranked = inner.subquery("ranked")
+            return (
+                sa.select(*(ranked.c[c.name] for c in cols))
+                .where(ranked.c.specql_rank <= sa.bindparam(limit_name))
+                .order_by(ranked.c[partition.column], ranked.c.specql_rank)
+            )
+        stmt = sa.select(*cols).where(*(c() for c in clauses)).order_by(*order_by(meta))
         stmt = stmt.limit(sa.bindparam(limit_name))
         if offset_name is not None:
             stmt = stmt.offset(sa.bindparam(offset_name))

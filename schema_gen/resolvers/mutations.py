@@ -4,8 +4,7 @@ user."""
 
 from __future__ import annotations
 
-import base64
-import binascii
+import functools
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -45,7 +44,7 @@ def mutation_resolvers(plan: ModelPlan) -> dict[str, Callable[..., Any]]:
     """Every mutation of one model, by Python name (camel-cased by Strawberry)."""
     model = plan.spec.name
     to_data = plan.to_data
-    Type, Input, Item = plan.type, plan.input, plan.batch_item  # noqa: N806
+    Type, Input, Item = plan.object_type, plan.input, plan.batch_item
 
     def node(result: Any) -> Node:
         return Node.of(model, result.resource)
@@ -131,7 +130,7 @@ def mutation_resolvers(plan: ModelPlan) -> dict[str, Callable[..., Any]]:
         if atomic:
             return await _create_atomic(ctx, model, data)
         return [
-            await _item(lambda d=d: ctx.manager.create(model, d, user=ctx.user), node)
+            await _item(functools.partial(ctx.manager.create, model, d, user=ctx.user), node)
             for d in data
         ]
 
@@ -140,17 +139,15 @@ def mutation_resolvers(plan: ModelPlan) -> dict[str, Callable[..., Any]]:
         _check_batch(info, len(ids))
         return [
             await _item(
-                lambda i=i: ctx.manager.delete(model, i, user=ctx.user),
-                lambda meta: Node.of_meta(model, meta),
+                functools.partial(ctx.manager.delete, model, i, user=ctx.user),
+                functools.partial(Node.of_meta, model),
             )
             for i in ids
         ]
 
-    ID, Info, Status = strawberry.ID, strawberry.Info, scalars.RevisionStatus  # noqa: N806
+    ID, Info, Status = strawberry.ID, strawberry.Info, scalars.RevisionStatus
     return {
-        "create": typed(
-            create, info=Info, input=Input, id=ID | None, status=Status, return_=Type
-        ),
+        "create": typed(create, info=Info, input=Input, id=ID | None, status=Status, return_=Type),
         "update": typed(
             update,
             info=Info,
@@ -177,15 +174,17 @@ def mutation_resolvers(plan: ModelPlan) -> dict[str, Callable[..., Any]]:
         "switch": typed(switch, info=Info, id=ID, revision_id=ID, return_=Type),
         "purge": typed(purge, info=Info, id=ID, return_=ID),
         "create_many": typed(
-            create_many, info=Info, inputs=list[Input], atomic=bool, return_=list[Item]  # type: ignore[valid-type]
+            create_many,
+            info=Info,
+            inputs=list[Input],  # type: ignore[valid-type]
+            atomic=bool,
+            return_=list[Item],  # type: ignore[valid-type]
         ),
         "delete_many": typed(delete_many, info=Info, ids=list[ID], return_=list[Item]),  # type: ignore[valid-type]
     }
 
 
-async def _item(
-    write: Callable[[], Awaitable[Any]], to_node: Callable[[Any], Node]
-) -> BatchItem:
+async def _item(write: Callable[[], Awaitable[Any]], to_node: Callable[[Any], Node]) -> BatchItem:
     try:
         return BatchItem(to_node(await write()))
     except SpecQLError as exc:
@@ -227,10 +226,5 @@ async def upload_blob(
     info: strawberry.Info, data: Base64, content_type: str | None = None
 ) -> scalars.Blob:
     """Store bytes once by content; reference the returned blob in a Binary field."""
-    if not isinstance(data, bytes):
-        try:
-            data = base64.b64decode(data, validate=True)
-        except (binascii.Error, ValueError):
-            raise BadRequestError("data is not valid base64") from None
     blob = await info.context.manager.put_blob(data, content_type)
     return scalars.Blob(digest=blob.digest, size=blob.size, content_type=blob.content_type)

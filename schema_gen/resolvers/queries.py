@@ -57,13 +57,11 @@ def get_resolver(plan: ModelPlan) -> Any:
         id=strawberry.ID,
         revision_id=strawberry.ID | None,
         include_deleted=bool,
-        return_=plan.type | None,
+        return_=plan.object_type | None,
     )
 
 
 def list_resolver(plan: ModelPlan) -> Any:
-    model = plan.spec.name
-
     async def resolve(
         info: Any,
         where: Any = None,
@@ -138,7 +136,5 @@ async def search_connection(
 
 async def resolve_total_count(root: Connection, info: strawberry.Info) -> int:
     model, filter_, include_deleted = root.count
-    count: int = await info.context.manager.count(
-        model, filter_, include_deleted=include_deleted
-    )
+    count: int = await info.context.manager.count(model, filter_, include_deleted=include_deleted)
     return count

@@ -15,7 +15,7 @@ import strawberry
 
 from app.records import RevisionInfo
 from schema_gen import scalars
-from schema_gen.names import RefField, ReferrerField
+from schema_gen.names import ReferrerField, RefField
 from schema_gen.plan import ModelPlan, typed
 from schema_gen.resolvers.queries import page_size, search_connection
 from schema_gen.runtime import Node
@@ -104,7 +104,8 @@ def ref_resolver(ref: RefField, target: ModelPlan) -> Any:
             found = await _resource_loader(info, model).load_many(list(ids))
             return [n for n in found if n is not None]
 
-        return typed(resolve_many, root=Node, info=strawberry.Info, return_=list[target.type])  # type: ignore[name-defined]
+        many: Any = list[target.object_type]  # type: ignore[name-defined]
+        return typed(resolve_many, root=Node, info=strawberry.Info, return_=many)
 
     async def resolve(root: Node, info: strawberry.Info) -> Node | None:
         value = getattr(root, attribute)
@@ -113,7 +114,7 @@ def ref_resolver(ref: RefField, target: ModelPlan) -> Any:
         found: Node | None = await _resource_loader(info, model).load(value)
         return found
 
-    return typed(resolve, root=Node, info=strawberry.Info, return_=target.type | None)
+    return typed(resolve, root=Node, info=strawberry.Info, return_=target.object_type | None)
 
 
 def referrers_resolver(referrer: ReferrerField, source: ModelPlan) -> Any:
