@@ -63,8 +63,8 @@ class Edge:
 
 
 class Connection:
-    """A page of nodes; ``count`` is the search to run if ``totalCount`` is
-    selected (model, filter, include_deleted)."""
+    """A page of nodes; ``count(info)`` counts all matches, run only if
+    ``totalCount`` is selected."""
 
     __slots__ = ("count", "edges", "nodes", "page_info")
 

@@ -11,7 +11,6 @@ on the current-revision pointer: no update is lost.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import datetime as dt
 import hashlib
 import random
@@ -76,6 +75,19 @@ async def _backoff(attempt: int) -> None:
     """Sleep a random while that grows with the attempt (up to 50 ms), so
     competing writers spread out instead of colliding again."""
     await asyncio.sleep(random.uniform(0, min(0.05, 0.0005 * 2 ** min(attempt, 10))))
+
+
+def _scoped(path: str, op: str, value: Any, where: Filter | Mapping[str, Any] | None) -> Filter:
+    """``path op value`` and ``where``, in the shape the dict form
+    ``{path: {op: value}, "and": [where]}`` parses to, so the cursors of a
+    per-parent page continue in an ordinary search with that filter."""
+    if where is None:
+        return Condition(path, op, value)  # type: ignore[arg-type]
+    if isinstance(where, Mapping):
+        found = parse_where({path: {op: value}, "and": [where]})
+        assert found is not None
+        return found
+    return And([Condition(path, op, value), where])  # type: ignore[arg-type]
 
 
 def _valid_id(value: Any, what: str = "resource id") -> None:
@@ -364,19 +376,18 @@ class ResourceManager:
         self._check_limit(limit)
         field = resolve(m.spec, path)
         keys = tuple(SortKey.parse(s) for s in ([sort] if isinstance(sort, str) else sort))
-        user_filter = parse_where(where)
         distinct = list(dict.fromkeys(values))
         if not distinct:
             return []
 
-        def scoped(condition: Filter) -> Filter:
-            return condition if user_filter is None else And([condition, user_filter])
+        def scoped(op: str, value: Any) -> Filter:
+            return _scoped(path, op, value, where)
 
         if field.multi:  # values live in a side table: one search per value
             by_value = {
                 v: await self.search(
                     model,
-                    scoped(Condition(path, "eq", v)),
+                    scoped("eq", v),
                     sort=keys,
                     limit=limit,
                     include_deleted=include_deleted,
@@ -387,7 +398,7 @@ class ResourceManager:
             }
             return [by_value[v] for v in values]
         query = SearchQuery(
-            where=scoped(Condition(path, "in", distinct)),
+            where=scoped("in", distinct),
             sort=keys,
             limit=limit,
             include_deleted=include_deleted,
@@ -410,7 +421,7 @@ class ResourceManager:
             page_rows, more = found[:limit], len(found) > limit
             fingerprint = compile_search(
                 m.spec,
-                dataclasses.replace(query, where=scoped(Condition(path, "eq", value))),
+                msgspec.structs.replace(query, where=scoped("eq", value)),
                 with_payload=fetch_payload,
                 dialect=self._dialect,
             ).fingerprint
@@ -421,6 +432,39 @@ class ResourceManager:
                 cursors=cursors if with_cursors else None,
             )
         return [pages[v] for v in values]
+
+    async def count_related(
+        self,
+        model: str | type,
+        path: str,
+        values: Sequence[Any],
+        where: Filter | Mapping[str, Any] | None = None,
+        *,
+        include_deleted: bool = False,
+    ) -> list[int]:
+        """For each of ``values``, how many resources have it at ``path``
+        (and match ``where``), in one query."""
+        m = self._model(model)
+        field = resolve(m.spec, path)
+        distinct = list(dict.fromkeys(values))
+        if not distinct:
+            return []
+        if field.multi:
+            counts = {
+                v: await self.count(
+                    model, _scoped(path, "eq", v, where), include_deleted=include_deleted
+                )
+                for v in distinct
+            }
+            return [counts[v] for v in values]
+        query = SearchQuery(
+            where=_scoped(path, "in", distinct, where), include_deleted=include_deleted
+        )
+        statement = compile_count(m.spec, query, dialect=self._dialect, group=field)
+        found = dict(await self.stores.meta.count_groups(CompiledSearch(m.spec.name, statement)))
+        convert = from_db(field)
+        by_value = {convert(k): n for k, n in found.items()}
+        return [by_value.get(from_db(field)(to_db(field, v)), 0) for v in values]
 
     async def count(
         self,

@@ -312,15 +312,25 @@ def compile_search(
     )
 
 
-def compile_count(spec: ResourceSpec, query: SearchQuery, *, dialect: str) -> SqlQuery:
+def compile_count(
+    spec: ResourceSpec, query: SearchQuery, *, dialect: str, group: IndexedField | None = None
+) -> SqlQuery:
+    """Count matches; with ``group`` (a single-valued column), rows of
+    (value, count) per value instead."""
     b = _Builder(spec, dialect)
     clauses = _where(b, query)
     meta = b.tables.meta
 
     def build() -> Any:
+        if group is not None:
+            column = meta.c[group.column]
+            return (
+                sa.select(column, sa.func.count()).where(*(c() for c in clauses)).group_by(column)
+            )
         return sa.select(sa.func.count()).select_from(meta).where(*(c() for c in clauses))
 
-    return SqlQuery((spec.name, "count", *b.shape), build, b.params)
+    key = (spec.name, "count", group and group.column, *b.shape)
+    return SqlQuery(key, build, b.params)
 
 
 def _plan_keyset(

@@ -225,6 +225,10 @@ class MetaReader(ABC):
         """How many rows a compiled count statement matches."""
 
     @abstractmethod
+    async def count_groups(self, query: CompiledSearch) -> list[tuple[Any, int]]:
+        """(value, count) rows of a compiled grouped count statement."""
+
+    @abstractmethod
     async def referrers(
         self, model: str, resource_ids: Sequence[str], *, live_only: bool
     ) -> list[Referrer]:

@@ -3,6 +3,7 @@ the connection's ``totalCount``."""
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import strawberry
@@ -131,10 +132,14 @@ async def search_connection(
     )
     make = Node.of if with_data else Node.of_meta
     nodes = [make(model, item) for item in page.items]
-    return Connection(nodes, page, (model, filter_, include_deleted))
+    return Connection(nodes, page, functools.partial(_count, model, filter_, include_deleted))
+
+
+async def _count(model: str, filter_: Any, include_deleted: bool, info: Any) -> int:
+    count: int = await info.context.manager.count(model, filter_, include_deleted=include_deleted)
+    return count
 
 
 async def resolve_total_count(root: Connection, info: strawberry.Info) -> int:
-    model, filter_, include_deleted = root.count
-    count: int = await info.context.manager.count(model, filter_, include_deleted=include_deleted)
+    count: int = await root.count(info)
     return count

@@ -8,6 +8,7 @@ costs one batched manager call per field, not N.
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -15,10 +16,12 @@ import strawberry
 
 from app.records import RevisionInfo
 from schema_gen import scalars
+from schema_gen.filters import order_to_sort, where_to_filter
 from schema_gen.names import ReferrerField, RefField
 from schema_gen.plan import ModelPlan, typed
 from schema_gen.resolvers.queries import page_size, search_connection
-from schema_gen.runtime import Node
+from schema_gen.runtime import Connection, Node
+from schema_gen.selection import selected
 
 UNSET: Any = strawberry.UNSET
 
@@ -118,7 +121,11 @@ def ref_resolver(ref: RefField, target: ModelPlan) -> Any:
 
 
 def referrers_resolver(referrer: ReferrerField, source: ModelPlan) -> Any:
+    """A connection of the resources whose ref points at the parent. First
+    pages of all parents at one level load in one batched manager call;
+    paging on (after/before/last) is a search for that one parent."""
     path = referrer.field.path
+    model = source.spec.name
 
     async def resolve(
         root: Node,
@@ -131,18 +138,57 @@ def referrers_resolver(referrer: ReferrerField, source: ModelPlan) -> Any:
         before: str | None = None,
         include_deleted: bool = False,
     ) -> Any:
-        return await search_connection(
-            info,
-            source,
-            where,
-            order_by,
-            first,
-            after,
-            last,
-            before,
-            include_deleted,
-            {path: {"eq": root.id}},
-        )
+        scope = {path: {"eq": root.id}}
+        if after is not None or before is not None or last is not None:
+            return await search_connection(
+                info, source, where, order_by, first, after, last, before, include_deleted, scope
+            )
+        limit, _ = page_size(info, first, None)
+        raw = info._raw_info
+        node_fields = selected(raw, ("edges", "node")) | selected(raw, ("nodes",))
+        with_data = not node_fields <= source.free
+        with_cursors = "pageInfo" in selected(raw) or "cursor" in selected(raw, ("edges",))
+        filter_ = where_to_filter(where) if where is not None else None
+        sort = order_to_sort(order_by) if order_by else []
+        manager = info.context.manager
+
+        async def load(parent_ids: Sequence[str]) -> list[Connection]:
+            pages = await manager.search_related(
+                model,
+                path,
+                parent_ids,
+                filter_,
+                sort=sort,
+                limit=limit,
+                include_deleted=include_deleted,
+                with_data=with_data,
+                with_cursors=with_cursors,
+            )
+            make = Node.of if with_data else Node.of_meta
+            return [
+                Connection(
+                    [make(model, item) for item in page.items],
+                    page,
+                    functools.partial(count_for, parent),
+                )
+                for page, parent in zip(pages, parent_ids, strict=True)
+            ]
+
+        async def count_all(parent_ids: Sequence[str]) -> list[int]:
+            counts: list[int] = await manager.count_related(
+                model, path, parent_ids, filter_, include_deleted=include_deleted
+            )
+            return counts
+
+        async def count_for(parent: str, count_info: Any) -> int:
+            loader = count_info.context.loader(("count", *key), count_all)
+            counted: int = await loader.load(parent)
+            return counted
+
+        # one loader per field node: every parent at this level shares its arguments
+        key = ("referrers", model, path, id(raw.field_nodes[0]))
+        found: Connection = await info.context.loader(key, load).load(root.id)
+        return found
 
     return typed(
         resolve,

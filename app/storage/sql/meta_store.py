@@ -95,6 +95,14 @@ class _Reads:
 
         return await self._read(run)  # type: ignore[no-any-return]
 
+    async def count_groups(self, query: CompiledSearch) -> list[tuple[Any, int]]:
+        stmt = self.st.compiled(query.statement.key, query.statement.build)
+
+        def run(db: Db) -> list[tuple[Any, int]]:
+            return [(value, int(n)) for value, n in db.rows(stmt, query.statement.params)]
+
+        return await self._read(run)  # type: ignore[no-any-return]
+
     async def referrers(
         self, model: str, resource_ids: Sequence[str], *, live_only: bool
     ) -> list[Referrer]:
