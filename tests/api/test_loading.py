@@ -1,0 +1,125 @@
+"""Loading: refs and referrers are batched (store round trips do not grow
+with the list), and a selection without data fields reads no payload."""
+
+from __future__ import annotations
+
+import collections
+from typing import Any
+
+from app.example import Comment, Post, User
+from tests.api.conftest import GraphQLClient, MakeClient
+
+META_READS = ("load", "search", "count", "count_groups", "revision", "revisions", "referrers")
+
+
+def count_store_calls(client: GraphQLClient) -> collections.Counter[str]:
+    """Count calls into the real stores of the client's manager; calls that
+    fetch payloads are also counted under ``payload``."""
+    counts: collections.Counter[str] = collections.Counter()
+    stores = client.manager.stores
+
+    def wrap(owner: Any, name: str) -> None:
+        original = getattr(owner, name)
+
+        async def counted(*args: Any, **kwargs: Any) -> Any:
+            counts[name] += 1
+            counts["total"] += 1
+            if kwargs.get("with_payload") or name == "get_many":
+                counts["payload"] += 1
+            return await original(*args, **kwargs)
+
+        setattr(owner, name, counted)
+
+    for name in META_READS:
+        wrap(stores.meta, name)
+    wrap(stores.revisions, "get_many")
+    return counts
+
+
+async def seed_posts(client: GraphQLClient, posts: int, users: int = 5) -> None:
+    manager = client.manager
+    authors = [
+        (await manager.create(User, User(f"u{i}@example.org", f"user {i}"))).id
+        for i in range(users)
+    ]
+    created = await manager.create_many(
+        Post, [Post(f"post {i}", "body", authors[i % users]) for i in range(posts)]
+    )
+    await manager.create_many(
+        Comment, [Comment(r.id, authors[0], "first!") for r in created[::2]]
+    )
+
+
+NESTED = """
+query($first: Int!) {
+  posts(first: $first) {
+    nodes {
+      title
+      author { name profile { bio } posts(first: 2) { totalCount nodes { title } } }
+      comments { totalCount nodes { text author { email } } }
+    }
+  }
+}
+"""
+
+
+async def test_store_round_trips_do_not_grow_with_the_list(make_client: MakeClient) -> None:
+    rounds = {}
+    for size in (5, 50):
+        client = await make_client()
+        await seed_posts(client, size)
+        counts = count_store_calls(client)
+        data = await client.data(NESTED, {"first": size})
+        nodes = data["posts"]["nodes"]
+        assert len(nodes) == size
+        assert all(n["author"]["name"].startswith("user ") for n in nodes)
+        assert sum(n["comments"]["totalCount"] for n in nodes) == (size + 1) // 2
+        assert all(n["author"]["posts"]["totalCount"] == size // 5 for n in nodes)
+        rounds[size] = counts["total"]
+    assert rounds[5] == rounds[50], rounds
+    # posts, authors, authors' posts + count, comments + count, commenters
+    assert rounds[50] <= 12, rounds
+
+
+async def test_referrer_page_cursor_continues_for_one_parent(make_client: MakeClient) -> None:
+    client = await make_client()
+    await seed_posts(client, 6, users=2)
+    first = await client.data(
+        """{ users(orderBy: [{name: ASC}]) { nodes { id
+             posts(first: 2, orderBy: [{title: ASC}]) {
+               pageInfo { hasNextPage endCursor } nodes { title } } } } }"""
+    )
+    user = first["users"]["nodes"][0]
+    assert [p["title"] for p in user["posts"]["nodes"]] == ["post 0", "post 2"]
+    assert user["posts"]["pageInfo"]["hasNextPage"] is True
+    more = await client.data(
+        """query($id: ID!, $after: String!) { user(id: $id) {
+             posts(first: 2, after: $after, orderBy: [{title: ASC}]) { nodes { title } } } }""",
+        {"id": user["id"], "after": user["posts"]["pageInfo"]["endCursor"]},
+    )
+    assert [p["title"] for p in more["user"]["posts"]["nodes"]] == ["post 4"]
+
+
+async def test_selecting_only_meta_and_indexed_fields_reads_no_payload(
+    make_client: MakeClient,
+) -> None:
+    client = await make_client()
+    await seed_posts(client, 10)
+    counts = count_store_calls(client)
+    data = await client.data(
+        """{ posts(first: 10) { totalCount edges { cursor node {
+               id title status authorId
+               meta { createdAt updatedBy revisionCount }
+               revision { number } } } } }"""
+    )
+    assert len(data["posts"]["edges"]) == 10
+    assert all(e["node"]["title"].startswith("post ") for e in data["posts"]["edges"])
+    post_id = data["posts"]["edges"][0]["node"]["id"]
+    one = await client.data(
+        "query($id: ID!) { post(id: $id) { id title meta { createdBy } } }", {"id": post_id}
+    )
+    assert one["post"]["title"].startswith("post ")
+    assert counts["payload"] == 0, counts
+
+    await client.data("{ posts(first: 3) { nodes { body } } }")
+    assert counts["payload"] >= 1, counts
