@@ -2,8 +2,8 @@
 
 One of the two places errors are translated (the other is the store
 boundary): a SpecQLError keeps its message, code and structured details;
-documents that fail to parse or validate are BAD_REQUEST (or the code a limit
-rule set); anything else is masked as INTERNAL with the request id, and
+documents that fail to parse or validate, and variables that cannot be
+coerced, are BAD_REQUEST (or the code a limit rule set); anything else is masked as INTERNAL with the request id, and
 logged in full on the server.
 """
 
@@ -53,7 +53,8 @@ def format_error(error: GraphQLError, request_id: str) -> dict[str, Any]:
     """The JSON a client receives for one error."""
     original = error.original_error
     out: dict[str, Any] = {}
-    if original is None:
+    if original is None or error.path is None:
+        # no path: the document or the variables were refused before execution
         out["message"] = error.message
         code = (error.extensions or {}).get("code", "BAD_REQUEST")
         out["extensions"] = {**(error.extensions or {}), "code": code}
