@@ -72,6 +72,9 @@ class Registry:
             )
         if any(s.model is model for s in self.specs.values()):
             raise ConfigurationError(f"{model.__name__} is already registered")
+        from schema_gen.names import plan_names  # GraphQL names are checked at registration
+
+        plan_names({**self.specs, spec.name: spec})
         self.specs[spec.name] = spec
         return spec
 

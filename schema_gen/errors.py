@@ -3,8 +3,8 @@
 One of the two places errors are translated (the other is the store
 boundary): a SpecQLError keeps its message, code and structured details;
 documents that fail to parse or validate, and variables that cannot be
-coerced, are BAD_REQUEST (or the code a limit rule set); anything else is masked as INTERNAL with the request id, and
-logged in full on the server.
+coerced, are BAD_REQUEST (or the code a limit rule set); anything else is
+masked as INTERNAL with the request id, and logged in full on the server.
 """
 
 from __future__ import annotations

@@ -131,8 +131,8 @@ def _check_fields(spec: ResourceSpec, names: ModelNames) -> None:
             raise ConfigurationError(
                 f"model {spec.name!r}, field {field!r}: the GraphQL type {names.type} already "
                 f"has a field {graphql!r} ({', '.join(RESERVED_FIELDS)} are generated)",
-                f"Rename the field, e.g. to {field}_value, or keep the name in the data "
-                "under another attribute name (msgspec.field(name=...)).",
+                f"Rename the field, e.g. to {field}_value; to keep the stored key, declare "
+                f"{field}_value: ... = msgspec.field(name={field!r}).",
             )
         if graphql in taken:
             raise ConfigurationError(
