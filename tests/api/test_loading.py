@@ -45,9 +45,7 @@ async def seed_posts(client: GraphQLClient, posts: int, users: int = 5) -> None:
     created = await manager.create_many(
         Post, [Post(f"post {i}", "body", authors[i % users]) for i in range(posts)]
     )
-    await manager.create_many(
-        Comment, [Comment(r.id, authors[0], "first!") for r in created[::2]]
-    )
+    await manager.create_many(Comment, [Comment(r.id, authors[0], "first!") for r in created[::2]])
 
 
 NESTED = """
