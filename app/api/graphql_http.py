@@ -67,7 +67,7 @@ class RequestError(Exception):
 
     def __init__(self, status: int, message: str, code: str = "BAD_REQUEST", **extra: Any):
         super().__init__(message)
-        self.status = status
+        self.status = status  # 0: a GraphQL request error (400, or 200 under plain JSON)
         self.body = {"message": message, "extensions": {"code": code, **extra}}
         self.headers: dict[str, str] = {}
 
@@ -102,7 +102,8 @@ class GraphQLEndpoint:
             params = await self._params(request)
             response = await self._execute(request, params, media, request_id)
         except RequestError as exc:
-            response = _respond({"errors": [exc.body]}, exc.status, media, exc.headers)
+            status = exc.status or (400 if media == GRAPHQL_RESPONSE else 200)
+            response = _respond({"errors": [exc.body]}, status, media, exc.headers)
         except SpecQLError as exc:  # from the authenticator
             status = {"UNAUTHENTICATED": 401, "FORBIDDEN": 403}.get(exc.code, 400)
             body = {"message": public_message(exc), "extensions": error_extensions(exc)}
@@ -225,10 +226,10 @@ def _select_operation(cached: _Document, name: str | None) -> OperationDefinitio
     operations = cached.operations
     if name is not None:
         if name not in operations:
-            raise RequestError(400, f"the document has no operation named {name!r}")
+            raise RequestError(0, f"the document has no operation named {name!r}")
         return operations[name]
     if len(operations) != 1:
-        raise RequestError(400, "the document has several operations; say which with operationName")
+        raise RequestError(0, "the document has several operations; say which with operationName")
     return next(iter(operations.values()))
 
 
