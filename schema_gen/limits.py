@@ -71,7 +71,7 @@ def limit_rule(limits: Limits) -> type[ValidationRule]:
                 for d in self.context.document.definitions
                 if isinstance(d, FragmentDefinitionNode)
             }
-            depth, fields, aliases = _measure(node.selection_set, fragments, 0, frozenset())
+            depth, fields, aliases = _measure(node.selection_set, fragments, {}, frozenset())
             for name, maximum, actual in (
                 ("query depth", limits.max_depth, depth),
                 ("field count", limits.max_fields, fields),
@@ -87,27 +87,32 @@ def limit_rule(limits: Limits) -> type[ValidationRule]:
 def _measure(
     selection_set: SelectionSetNode | None,
     fragments: dict[str, Any],
-    depth: int,
+    memo: dict[str, tuple[int, int, int]],
     seen: frozenset[str],
 ) -> tuple[int, int, int]:
-    """(deepest depth, field count, alias count) under a selection set."""
+    """(depth, field count, alias count) below a selection set; each fragment
+    is measured once (``memo``), so a fan-out of spreads costs linear time."""
     if selection_set is None:
-        return depth, 0, 0
-    deepest, fields, aliases = depth, 0, 0
+        return 0, 0, 0
+    deepest, fields, aliases = 0, 0, 0
     for selection in selection_set.selections:
         if isinstance(selection, FieldNode):
-            d, f, a = _measure(selection.selection_set, fragments, depth + 1, seen)
-            deepest = max(deepest, d if selection.selection_set else depth + 1)
+            d, f, a = _measure(selection.selection_set, fragments, memo, seen)
+            deepest = max(deepest, 1 + d)
             fields += 1 + f
             aliases += a + (selection.alias is not None)
-        elif isinstance(selection, InlineFragmentNode):
-            d, f, a = _measure(selection.selection_set, fragments, depth, seen)
-            deepest, fields, aliases = max(deepest, d), fields + f, aliases + a
+            continue
+        if isinstance(selection, InlineFragmentNode):
+            d, f, a = _measure(selection.selection_set, fragments, memo, seen)
         elif isinstance(selection, FragmentSpreadNode):
             name = selection.name.value
             fragment = fragments.get(name)
-            if fragment is None or name in seen:
+            if fragment is None or name in seen:  # unknown or cyclic: validation reports it
                 continue
-            d, f, a = _measure(fragment.selection_set, fragments, depth, seen | {name})
-            deepest, fields, aliases = max(deepest, d), fields + f, aliases + a
+            if name not in memo:
+                memo[name] = _measure(fragment.selection_set, fragments, memo, seen | {name})
+            d, f, a = memo[name]
+        else:
+            continue
+        deepest, fields, aliases = max(deepest, d), fields + f, aliases + a
     return deepest, fields, aliases
