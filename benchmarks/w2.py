@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime as dt
 import json
 import os
@@ -175,12 +176,10 @@ class Server:
                 raise SystemExit(
                     f"{self.name} exited with {self.proc.returncode}:\n{self.log_tail()}"
                 )
-            try:
+            with contextlib.suppress(OSError, ValueError):  # not listening yet
                 if check():
                     log(f"{self.name} ready after {time.monotonic() - t0:.1f} s")
                     return
-            except (OSError, ValueError):
-                pass
             time.sleep(0.2)
         self.stop()
         raise SystemExit(f"{self.name} not ready after {limit:.0f} s:\n{self.log_tail()}")

@@ -30,7 +30,6 @@ from graphql import (
     OperationDefinitionNode,
     OperationType,
     execute,
-    get_variable_values,
     parse,
     specified_rules,
     validate,
@@ -203,14 +202,6 @@ class GraphQLEndpoint:
             )
             error.headers["allow"] = "POST"
             raise error
-        if operation.variable_definitions:
-            coerced = get_variable_values(
-                self.schema, operation.variable_definitions, variables or {}, max_errors=20
-            )
-            if isinstance(coerced, list):  # a request error: execution never starts
-                errors = [format_error(e, request_id) for e in coerced]
-                status = 400 if media == GRAPHQL_RESPONSE else 200
-                return _respond({"errors": errors}, status, media)
         user = self.authenticator(request)
         if inspect.isawaitable(user):
             user = await user
@@ -246,6 +237,9 @@ def _result_response(result: ExecutionResult, media: str, request_id: str) -> Re
     body: dict[str, Any] = {}
     if result.errors:
         body["errors"] = [format_error(e, request_id) for e in result.errors]
+        if result.data is None and all(e.path is None for e in result.errors):
+            # variables could not be coerced: a request error, execution never started
+            return _respond(body, 400 if media == GRAPHQL_RESPONSE else 200, media)
     body["data"] = result.data  # present, even null: execution started
     return _respond(body, 200, media)
 

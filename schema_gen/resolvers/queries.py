@@ -77,18 +77,22 @@ def list_resolver(plan: ModelPlan) -> Any:
             info, plan, where, order_by, first, after, last, before, include_deleted, None
         )
 
-    return typed(
-        resolve,
-        info=strawberry.Info,
-        where=plan.where | None,
-        order_by=list[plan.order_by] | None,  # type: ignore[name-defined]
-        first=int | None,
-        after=str | None,
-        last=int | None,
-        before=str | None,
-        include_deleted=bool,
-        return_=plan.connection,
-    )
+    return typed(resolve, info=strawberry.Info, **connection_arguments(plan))
+
+
+def connection_arguments(plan: ModelPlan) -> dict[str, Any]:
+    """Annotations of the arguments every connection of a model takes, and
+    its return type."""
+    return {
+        "where": plan.where | None,
+        "order_by": list[plan.order_by] | None,  # type: ignore[name-defined]
+        "first": int | None,
+        "after": str | None,
+        "last": int | None,
+        "before": str | None,
+        "include_deleted": bool,
+        "return_": plan.connection,
+    }
 
 
 async def search_connection(

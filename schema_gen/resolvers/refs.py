@@ -19,7 +19,7 @@ from schema_gen import scalars
 from schema_gen.filters import order_to_sort, where_to_filter
 from schema_gen.names import ReferrerField, RefField
 from schema_gen.plan import ModelPlan, typed
-from schema_gen.resolvers.queries import page_size, search_connection
+from schema_gen.resolvers.queries import connection_arguments, page_size, search_connection
 from schema_gen.runtime import Connection, Node
 from schema_gen.selection import selected
 
@@ -148,17 +148,17 @@ def referrers_resolver(referrer: ReferrerField, source: ModelPlan) -> Any:
         node_fields = selected(raw, ("edges", "node")) | selected(raw, ("nodes",))
         with_data = not node_fields <= source.free
         with_cursors = "pageInfo" in selected(raw) or "cursor" in selected(raw, ("edges",))
-        filter_ = where_to_filter(where) if where is not None else None
-        sort = order_to_sort(order_by) if order_by else []
         manager = info.context.manager
 
+        # The loaders run these once per level; arguments are converted there,
+        # not once per parent.
         async def load(parent_ids: Sequence[str]) -> list[Connection]:
             pages = await manager.search_related(
                 model,
                 path,
                 parent_ids,
-                filter_,
-                sort=sort,
+                where_to_filter(where) if where is not None else None,
+                sort=order_to_sort(order_by) if order_by else [],
                 limit=limit,
                 include_deleted=include_deleted,
                 with_data=with_data,
@@ -175,6 +175,7 @@ def referrers_resolver(referrer: ReferrerField, source: ModelPlan) -> Any:
             ]
 
         async def count_all(parent_ids: Sequence[str]) -> list[int]:
+            filter_ = where_to_filter(where) if where is not None else None
             counts: list[int] = await manager.count_related(
                 model, path, parent_ids, filter_, include_deleted=include_deleted
             )
@@ -190,16 +191,4 @@ def referrers_resolver(referrer: ReferrerField, source: ModelPlan) -> Any:
         found: Connection = await info.context.loader(key, load).load(root.id)
         return found
 
-    return typed(
-        resolve,
-        root=Node,
-        info=strawberry.Info,
-        where=source.where | None,
-        order_by=list[source.order_by] | None,  # type: ignore[name-defined]
-        first=int | None,
-        after=str | None,
-        last=int | None,
-        before=str | None,
-        include_deleted=bool,
-        return_=source.connection,
-    )
+    return typed(resolve, root=Node, info=strawberry.Info, **connection_arguments(source))

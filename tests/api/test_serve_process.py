@@ -3,6 +3,7 @@ on first start, and every query of the README's GraphiQL tour runs on it."""
 
 from __future__ import annotations
 
+import contextlib
 import re
 import socket
 import subprocess
@@ -48,11 +49,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     try:
         deadline = time.monotonic() + 30
         while True:
-            try:
+            with contextlib.suppress(httpx.TransportError):
                 if httpx.get(f"{url}/ready", timeout=1).status_code == 200:
                     break
-            except httpx.TransportError:
-                pass
             if process.poll() is not None or time.monotonic() > deadline:
                 output = (folder / "serve.log").read_text()
                 pytest.fail(f"specql serve did not become ready:\n{output}")
