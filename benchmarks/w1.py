@@ -24,34 +24,12 @@ import time
 from pathlib import Path
 
 import msgspec
+from workload import CATEGORIES, INDEXED, Item, make_item, specstar_python
 
 from app import F, Registry
 
 HERE = Path(__file__).resolve().parent
-CATEGORIES = [f"cat-{i}" for i in range(10)]
-TAGS = ["red", "green", "blue", "small", "large", "sale", "new", "eco"]
-DESCRIPTION = ("lorem ipsum dolor sit amet " * 8)[:200]
 PHASES = ("create", "get", "update", "search", "count", "batch_create")
-
-
-class Item(msgspec.Struct):
-    name: str
-    category: str
-    price: float
-    stock: int
-    tags: list[str]
-    description: str
-
-
-def make_item(rng: random.Random, i: int) -> Item:
-    return Item(
-        name=f"item-{i}",
-        category=rng.choice(CATEGORIES),
-        price=round(rng.uniform(1, 1000), 2),
-        stock=rng.randint(0, 500),
-        tags=rng.sample(TAGS, 3),
-        description=DESCRIPTION,
-    )
 
 
 async def run_once(args: argparse.Namespace) -> dict[str, float]:
@@ -59,7 +37,7 @@ async def run_once(args: argparse.Namespace) -> dict[str, float]:
     registry = Registry()
     registry.add_model(
         Item,
-        indexed=["name", "category", "price", "stock"],
+        indexed=INDEXED,
         indexes=[("category", "price")] if args.composite else [],
     )
     with tempfile.TemporaryDirectory(prefix="specql-w1-") as data_dir:
@@ -90,13 +68,16 @@ async def run_once(args: argparse.Namespace) -> dict[str, float]:
             items[rid] = new
         result["update"] = args.updates / (time.perf_counter() - t0)
 
+        per_category = {c: sum(i.category == c for i in items.values()) for c in CATEGORIES}
         t0 = time.perf_counter()
         for _ in range(args.searches):
+            category = rng.choice(CATEGORIES)
             page = await manager.search(
-                "item", F("category") == rng.choice(CATEGORIES), sort=["-price"], limit=20
+                "item", F("category") == category, sort=["-price"], limit=20
             )
             prices = [r.data.price for r in page.items]
-            assert len(prices) == 20 and prices == sorted(prices, reverse=True)
+            assert len(prices) == min(20, per_category[category]), prices
+            assert prices == sorted(prices, reverse=True), prices
         result["search"] = args.searches / (time.perf_counter() - t0)
 
         t0 = time.perf_counter()
@@ -115,16 +96,7 @@ async def run_once(args: argparse.Namespace) -> dict[str, float]:
 
 
 def run_peer(args: argparse.Namespace) -> dict[str, object]:
-    python = (
-        subprocess.run(
-            ["bash", str(HERE / "peers" / "setup_specstar.sh")],
-            check=True,
-            capture_output=True,
-            text=True,
-        )
-        .stdout.strip()
-        .splitlines()[-1]
-    )
+    python = specstar_python()
     out = subprocess.run(
         [
             python,

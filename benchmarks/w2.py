@@ -54,7 +54,8 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from w2_models import CATEGORIES, Item, make_item, registry  # noqa: E402
+from w2_models import registry  # noqa: E402
+from workload import CATEGORIES, Item, make_item, specstar_python  # noqa: E402
 
 LOADGEN = HERE / "loadgen"
 LOADS = ("a", "b", "c")
@@ -395,16 +396,7 @@ def run_specql(args: argparse.Namespace, work: Path) -> dict[str, Any]:
 
 
 def run_specstar(args: argparse.Namespace, work: Path) -> dict[str, Any]:
-    python = (
-        subprocess.run(
-            ["bash", str(HERE / "peers" / "setup_specstar.sh")],
-            check=True,
-            capture_output=True,
-            text=True,
-        )
-        .stdout.strip()
-        .splitlines()[-1]
-    )
+    python = specstar_python()
     rng = random.Random(42)
     items = [make_item(rng, i) for i in range(args.n)]
     data_dir = work / "specstar"

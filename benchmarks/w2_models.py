@@ -5,21 +5,21 @@ by default (indexed name, category, price, stock; composite index
     specql serve benchmarks/w2_models.py --data-dir DIR --port P
     specql schema benchmarks/w2_models.py
 
-``specql serve`` puts this file's directory on ``sys.path``, so W1's Item
-(and its data generation, ``make_item``) is imported from ``w1.py`` next to it.
+``specql serve`` puts this file's directory on ``sys.path``, so the Item of
+``workload.py`` next to it is importable.
 """
 
 from __future__ import annotations
 
-from w1 import CATEGORIES, Item, make_item
+from workload import INDEXED, Item
 
 from app import Registry
 
-__all__ = ["CATEGORIES", "Item", "make_item", "registry"]
+__all__ = ["Item", "registry"]
 
 registry = Registry()
 registry.add_model(
     Item,
-    indexed=["name", "category", "price", "stock"],
+    indexed=INDEXED,
     indexes=[("category", "price")],
 )

@@ -5,7 +5,6 @@ Uses specstar's Python API (ResourceManager), not HTTP, with the disk backend.
 """
 
 import argparse
-import datetime as dt
 import json
 import random
 import tempfile
@@ -13,37 +12,13 @@ import time
 from importlib.metadata import version
 
 import msgspec
-from specstar import QB, BackendBinding, BackendConfig, ConnectionProfile, SpecStar
-
-CATEGORIES = [f"cat-{i}" for i in range(10)]
-TAGS = ["red", "green", "blue", "small", "large", "sale", "new", "eco"]
-DESCRIPTION = ("lorem ipsum dolor sit amet " * 8)[:200]
-INDEXED = ["name", "category", "price", "stock"]
-
-
-class Item(msgspec.Struct):
-    name: str
-    category: str
-    price: float
-    stock: int
-    tags: list[str]
-    description: str
+from specstar import QB
+from specstar_setup import make_spec
+from workload import CATEGORIES, INDEXED, Item, make_item
 
 
 def make_manager(rootdir: str):
-    disk = BackendBinding(use="disk")
-    spec = SpecStar(
-        backend=BackendConfig(
-            connections={"disk": ConnectionProfile(type="disk", options={"rootdir": rootdir})},
-            meta=disk,
-            resource=disk,
-            blob=disk,
-        ),
-        default_user="bench",
-        default_now=lambda: dt.datetime.now(dt.UTC),
-    )
-    spec.add_model(Item, indexed_fields=INDEXED)
-    return spec.get_resource_manager(Item)
+    return make_spec(rootdir).get_resource_manager(Item)
 
 
 def timed(n: int, op) -> float:
@@ -64,15 +39,7 @@ def run_once(args) -> dict:
         counter = iter(range(args.n))
 
         def create():
-            i = next(counter)
-            item = Item(
-                name=f"item-{i}",
-                category=rng.choice(CATEGORIES),
-                price=round(rng.uniform(1, 1000), 2),
-                stock=rng.randint(0, 500),
-                tags=rng.sample(TAGS, 3),
-                description=DESCRIPTION,
-            )
+            item = make_item(rng, next(counter))
             items[mgr.create(item).resource_id] = item
 
         def get():

@@ -26,7 +26,6 @@ Creates done by a load run add items to the store; pass --fresh to wipe
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import logging
 import os
@@ -39,56 +38,11 @@ import warnings
 from importlib.metadata import version
 from pathlib import Path
 
-import msgspec
 import uvicorn
 from fastapi import FastAPI
-from specstar import BackendBinding, BackendConfig, ConnectionProfile, SpecStar
-from specstar.crud.route_templates.graphql import GraphQLRouteTemplate
-
-CATEGORIES = [f"cat-{i}" for i in range(10)]
-TAGS = ["red", "green", "blue", "small", "large", "sale", "new", "eco"]
-DESCRIPTION = ("lorem ipsum dolor sit amet " * 8)[:200]
-INDEXED = ["name", "category", "price", "stock"]  # same as W1
-
-
-class Item(msgspec.Struct):
-    name: str
-    category: str
-    price: float
-    stock: int
-    tags: list[str]
-    description: str
-
-
-def make_item(rng: random.Random, i: int) -> Item:
-    """Same draws, in the same order, as benchmarks/w1.py make_item."""
-    return Item(
-        name=f"item-{i}",
-        category=rng.choice(CATEGORIES),
-        price=round(rng.uniform(1, 1000), 2),
-        stock=rng.randint(0, 500),
-        tags=rng.sample(TAGS, 3),
-        description=DESCRIPTION,
-    )
-
-
-def make_spec(rootdir: str) -> SpecStar:
-    """The W1 disk setup (meta, resource and blob on specstar's disk backend) plus GraphQL."""
-    disk = BackendBinding(use="disk")
-    spec = SpecStar(
-        backend=BackendConfig(
-            connections={"disk": ConnectionProfile(type="disk", options={"rootdir": rootdir})},
-            meta=disk,
-            resource=disk,
-            blob=disk,
-        ),
-        default_user="bench",
-        default_now=lambda: dt.datetime.now(dt.UTC),
-    )
-    # Opt-in GraphQL, as specstar's README says: add the template, then the model.
-    spec.add_route_template(GraphQLRouteTemplate())
-    spec.add_model(Item, indexed_fields=INDEXED)
-    return spec
+from specstar import SpecStar
+from specstar_setup import make_spec
+from workload import Item, make_item
 
 
 def load(spec: SpecStar, data_dir: Path, n: int) -> list[str]:
@@ -137,7 +91,7 @@ def main() -> None:
     data_dir.mkdir(parents=True, exist_ok=True)
     (data_dir / "store").mkdir(exist_ok=True)
 
-    spec = make_spec(str(data_dir / "store"))
+    spec = make_spec(str(data_dir / "store"), graphql=True)
     load(spec, data_dir, args.n)
     if args.load_only:
         return
