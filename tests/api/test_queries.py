@@ -173,3 +173,18 @@ async def test_deleted_resources_only_when_asked(client: GraphQLClient) -> None:
         "query($id: ID!) { post(id: $id, includeDeleted: true) { title } }", {"id": ids["Notes"]}
     )
     assert kept["post"] == {"title": "Notes"}
+
+
+async def test_foreign_or_garbled_cursor_is_bad_request(client: GraphQLClient) -> None:
+    first = await client.data(
+        "{ posts(first: 1, orderBy: [{title: ASC}]) { pageInfo { endCursor } } }"
+    )
+    cursor = first["posts"]["pageInfo"]["endCursor"]
+    other_sort = await client.error(
+        "query($c: String!) { posts(first: 1, after: $c, orderBy: [{title: DESC}]) { totalCount } }",
+        {"c": cursor},
+    )
+    assert other_sort["extensions"]["code"] == "BAD_REQUEST"
+    garbled = await client.error('{ posts(after: "%%%not-a-cursor") { totalCount } }')
+    assert garbled["extensions"]["code"] == "BAD_REQUEST"
+    assert "cursor" in garbled["message"]

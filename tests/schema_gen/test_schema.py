@@ -95,3 +95,22 @@ def test_name_collisions_fail_at_registration(register: object, expected: str) -
         register(registry)  # type: ignore[operator]
     assert expected in str(caught.value)
     assert caught.value.suggestion
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("this is not python", "failed to import"),
+        ("x = 1\n", "holds 0 Registry objects"),
+    ],
+)
+def test_cli_serve_and_schema_refuse_bad_models_files(
+    tmp_path: pathlib.Path, source: str, expected: str
+) -> None:
+    models = tmp_path / "models.py"
+    models.write_text(source)
+    for command in (["schema", str(models)], ["serve", str(models), "--port", "1"]):
+        result = CliRunner().invoke(cli, command)
+        assert result.exit_code == 1, result.output
+        assert expected in result.output
+        assert "Traceback" not in result.output
