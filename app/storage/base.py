@@ -352,5 +352,15 @@ class BlobStore(ABC):
     async def delete(self, digest: str) -> None:
         """Remove a blob; a missing one is ignored."""
 
+    async def download_url(self, digest: str, expires_in: int) -> str | None:
+        """A URL a client can fetch the blob from directly, valid for
+        ``expires_in`` seconds; None when the store cannot serve blobs that
+        way (the API then streams the content itself).
+
+        The URL is made without a request and is not checked: for a digest
+        with no blob it answers 404.
+        """
+        return None
+
     async def close(self) -> None:  # noqa: B027 - optional: most stores hold nothing
         """Release resources."""
