@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import NoReturn
+from pathlib import Path
+from typing import Annotated, NoReturn
 
 import typer
 
@@ -107,6 +108,63 @@ def schema(
     except (ConfigurationError, SpecQLError) as exc:
         _fail(exc)
     typer.echo(built.as_str())
+
+
+codegen = typer.Typer(help="Generate typed clients from the GraphQL schema.", no_args_is_help=True)
+cli.add_typer(codegen, name="codegen")
+
+
+@codegen.command("ts")
+def codegen_ts(
+    out: Annotated[
+        Path, typer.Option(help="Directory to write the client to (created if missing).")
+    ],
+    models: Annotated[
+        str | None,
+        typer.Argument(help=_MODELS_HELP + " Leave it out with --url.", show_default=False),
+    ] = None,
+    url: Annotated[
+        str | None,
+        typer.Option(
+            help="Read the schema from a running server instead, "
+            "e.g. http://127.0.0.1:8000/graphql."
+        ),
+    ] = None,
+    header: Annotated[
+        list[str] | None,
+        typer.Option(help="With --url: a request header as 'name: value' (repeatable)."),
+    ] = None,
+    name: Annotated[str, typer.Option(help="The package name in package.json.")] = (
+        "specql-client"
+    ),
+) -> None:
+    """Write a typed TypeScript client (a small package, no dependencies) to --out."""
+    from app.api.serve import load_registry
+    from frontend_codegen import CodegenError, generate, introspect
+    from frontend_codegen.write import write
+
+    try:
+        if models and url:
+            raise CodegenError("give MODELS or --url, not both")
+        headers = dict(_header(text) for text in header or [])
+        if url:
+            schema = introspect.from_url(url, headers)
+        else:
+            schema = introspect.from_registry(load_registry(models))
+        files = generate(schema, package_name=name)
+        write(files, out)
+    except (CodegenError, ConfigurationError, SpecQLError) as exc:
+        _fail(exc)
+    typer.echo(f"wrote {', '.join(f.path for f in files)} to {out}")
+
+
+def _header(text: str) -> tuple[str, str]:
+    from frontend_codegen import CodegenError
+
+    key, colon, value = text.partition(":")
+    if not colon or not key.strip():
+        raise CodegenError(f"--header must be 'name: value', not {text!r}")
+    return key.strip(), value.strip()
 
 
 def _tune_gc() -> None:

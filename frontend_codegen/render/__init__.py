@@ -1,0 +1,1 @@
+"""Renderers: each turns the IR into the text of one generated file."""
