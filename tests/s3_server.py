@@ -16,6 +16,7 @@ it, and answers the next N matching requests with an S3 error instead::
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import socket
 import subprocess
@@ -150,6 +151,9 @@ class FaultProxy:
     def __init__(self, target: str) -> None:
         self.target = target.rstrip("/")
         self.requests: list[ProxiedRequest] = []
+        self.delay = 0.0  # seconds each forwarded request is held, to make overlap visible
+        self.in_flight = 0
+        self.max_in_flight = 0
         self._failures: list[tuple[Callable[[ProxiedRequest], bool], int, str]] = []
         self._lock = threading.Lock()
         self._socket = socket.socket()
@@ -211,10 +215,21 @@ class FaultProxy:
             ).encode()
             await self._send(send, int(status), [(b"content-type", b"application/xml")], content)
             return
+        self.in_flight += 1  # one event loop serves every request: no lock needed
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            await self._forward(scope, body, send)
+        finally:
+            self.in_flight -= 1
+
+    async def _forward(self, scope: Any, body: bytes, send: Any) -> None:
+        await asyncio.sleep(self.delay)
+        query = scope["query_string"].decode()
         forwarded = [(k, v) for k, v in scope["headers"] if k not in _HOP_BY_HOP]
-        forwarded.append((b"host", headers.get("host", "").encode()))  # keeps the signature valid
+        host = dict(scope["headers"]).get(b"host", b"")
+        forwarded.append((b"host", host))  # the signature covers it
         url = self.target + scope["raw_path"].decode() + (f"?{query}" if query else "")
-        async with httpx.AsyncClient(timeout=60.0) as client:
+        async with httpx.AsyncClient(timeout=60.0, verify=False, trust_env=False) as client:
             response = await client.request(scope["method"], url, headers=forwarded, content=body)
         kept = [(k, v) for k, v in response.headers.raw if k.lower() not in _HOP_BY_HOP]
         if scope["method"] == "HEAD" and "content-length" in response.headers:

@@ -187,7 +187,7 @@ class S3Location:
             raise ConfigurationError("S3 URL has no bucket", "Write s3://bucket/prefix.")
         if parts.fragment:
             raise ConfigurationError("S3 URL must not have a #fragment")
-        fields: dict[str, Any] = {"bucket": parts.netloc, "prefix": parts.path.lstrip("/")}
+        fields: dict[str, Any] = {"bucket": parts.netloc, "prefix": parts.path.removeprefix("/")}
         for name, value in parse_qsl(parts.query, keep_blank_values=True):
             if name not in _OPTIONS:
                 raise ConfigurationError(
@@ -293,7 +293,7 @@ class S3Bucket:
                 operation=operation,
                 bucket=self.location.bucket,
                 key=key,
-                code=_error_code(exc),
+                s3_code=_error_code(exc),
             ) from exc
 
     async def client(self) -> Any:
@@ -434,7 +434,7 @@ class S3Bucket:
                     operation="DeleteObjects",
                     bucket=self.location.bucket,
                     key=first.get("Key"),
-                    code=first.get("Code", ""),
+                    s3_code=first.get("Code", ""),
                 )
 
     async def list_objects(self, prefix: str) -> AsyncIterator[tuple[str, float]]:
