@@ -43,7 +43,7 @@ from botocore.exceptions import (  # type: ignore[import-untyped]
 )
 
 from app.errors import ConfigurationError, StorageError
-from app.storage.base import BlobStore, RevisionKey, RevisionStore
+from app.storage.base import BlobStore, Capabilities, RevisionKey, RevisionStore
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -308,7 +308,8 @@ class S3Bucket:
 
     async def _open(self) -> Any:
         loc = self.location
-        session = await asyncio.to_thread(_prepare_session)
+        with self._translated("open client"):  # a malformed ~/.aws/config, say
+            session = await asyncio.to_thread(_prepare_session)
         style = loc.addressing_style
         if style == "auto" and loc.endpoint_url:
             style = "path"  # MinIO, moto and most S3-compatible servers
@@ -540,6 +541,8 @@ class _S3Store:
 class S3RevisionStore(_S3Store, RevisionStore):
     """Revision payloads as S3 objects (see the module docstring for keys)."""
 
+    capabilities = Capabilities(transactions=False)
+
     def object_key(self, key: RevisionKey) -> str:
         for part in (key.model, key.revision_id, key.data_hash):
             if not part or "/" in part or "\\" in part or part.startswith("."):
@@ -584,6 +587,8 @@ class S3RevisionStore(_S3Store, RevisionStore):
 
 class S3BlobStore(_S3Store, BlobStore):
     """Blobs as S3 objects, uploaded in parts above the multipart threshold."""
+
+    capabilities = Capabilities(transactions=False)
 
     def object_key(self, digest: str) -> str:
         if not _SHA256_RE.fullmatch(digest):
