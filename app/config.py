@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Literal
+import os
+from collections.abc import Mapping
+from typing import Any, Literal, get_args
 
-Profile = Literal["memory", "disk"]
+from app.errors import ConfigurationError
+
+Profile = Literal["memory", "disk", "s3", "postgres"]
+ENV_PREFIX = "SPECQL_"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -13,12 +18,26 @@ class Settings:
     """How SpecQL stores data and what it allows.
 
     Attributes:
-        profile: ``memory`` (SQLite in memory, payloads and blobs in memory)
-            or ``disk`` (the default: one data directory holding a SQLite file
-            with inline payloads, and blob files).
-        data_dir: where the disk profile keeps its files.
-        revisions: ``inline`` keeps payloads in the SQLite file (one
-            transaction per write); ``files`` writes one file per revision.
+        profile: ``memory`` (SQLite in memory, payloads and blobs in memory),
+            ``disk`` (the default: one data directory holding a SQLite file
+            with inline payloads, and blob files), ``s3`` (the SQLite file in
+            the data directory, payloads and blobs in S3) or ``postgres``
+            (PostgreSQL, payloads and blobs in S3; many replicas).
+        data_dir: where the disk and s3 profiles keep the SQLite file.
+        revisions: ``inline`` keeps payloads in the meta database (one
+            transaction per write; on ``postgres``, the postgres-inline choice
+            for teams without S3, where blobs go to PostgreSQL too);
+            ``files`` writes one file per revision (disk); ``s3`` puts them in
+            the bucket (the default of the s3 and postgres profiles).
+        database_url: ``postgresql://user:password@host:5432/database``.
+        database_schema: the PostgreSQL schema of SpecQL's tables (created
+            when missing); None uses the server's search_path.
+        s3_url: ``s3://bucket/prefix?endpoint=http://host:9000&region=...``;
+            credentials come from the standard AWS environment variables.
+        pool_size: PostgreSQL connections per process (plus as many again
+            under load).
+        pool_timeout: seconds a request waits for a free connection.
+        statement_timeout_ms: PostgreSQL cancels a longer statement.
         payload_format: ``msgpack`` (default) or ``json``.
         max_payload_bytes: a larger encoded resource is refused (LIMIT_EXCEEDED).
         max_page_size: the largest ``limit`` a search or history page may ask.
@@ -31,7 +50,13 @@ class Settings:
 
     profile: Profile = "disk"
     data_dir: str = ".specql"
-    revisions: Literal["inline", "files"] = "inline"
+    revisions: Literal["inline", "files", "s3"] | None = None
+    database_url: str | None = None
+    database_schema: str | None = None
+    s3_url: str | None = None
+    pool_size: int = 10
+    pool_timeout: float = 30.0
+    statement_timeout_ms: int = 30_000
     payload_format: Literal["msgpack", "json"] = "msgpack"
     max_payload_bytes: int = 4 * 1024 * 1024
     max_page_size: int = 1000
@@ -40,3 +65,98 @@ class Settings:
     default_user: str = "anonymous"
     strict_context: bool = False
     readers: int = 1
+
+    @property
+    def revision_store(self) -> Literal["inline", "files", "s3", "memory"]:
+        """Where revision payloads go: the choice made, or the profile's default."""
+        if self.profile == "memory":
+            return "memory"
+        if self.revisions is not None:
+            return self.revisions
+        if self.profile == "disk" or (self.profile == "postgres" and self.s3_url is None):
+            return "inline"
+        return "s3"
+
+    def __repr__(self) -> str:
+        shown = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        if self.database_url:
+            shown["database_url"] = _without_password(self.database_url)
+        return f"Settings({', '.join(f'{k}={v!r}' for k, v in shown.items())})"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Settings from ``SPECQL_*`` environment variables (``SPECQL_PROFILE``,
+        ``SPECQL_DATABASE_URL``, ``SPECQL_S3_URL``, ``SPECQL_POOL_SIZE``...),
+        then ``overrides`` (None values are ignored). Without a profile, a
+        database URL means ``postgres`` and an S3 URL alone means ``s3``."""
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for f in dataclasses.fields(cls):
+            raw = env.get(ENV_PREFIX + f.name.upper())
+            if raw is not None and raw != "":
+                values[f.name] = _parse(f.name, raw, cls.__dataclass_fields__[f.name].default)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        if "profile" not in values:
+            if values.get("database_url"):
+                values["profile"] = "postgres"
+            elif values.get("s3_url"):
+                values["profile"] = "s3"
+        settings = cls(**values)
+        settings.check()
+        return settings
+
+    def check(self) -> None:
+        """Refuse combinations that cannot work, naming the fix."""
+        if self.profile not in get_args(Profile):
+            raise ConfigurationError(
+                f"unknown storage profile {self.profile!r}",
+                f"Use one of {', '.join(get_args(Profile))}.",
+            )
+        if self.revisions not in (None, "inline", "files", "s3"):
+            raise ConfigurationError(
+                f"unknown revisions choice {self.revisions!r}", "Use inline, files or s3."
+            )
+        store = self.revision_store
+        if self.profile == "postgres" and not self.database_url:
+            raise ConfigurationError(
+                "the postgres profile needs a database URL",
+                "Set SPECQL_DATABASE_URL or pass --database-url postgresql://...",
+            )
+        if (self.profile == "s3" or store == "s3") and not self.s3_url:
+            raise ConfigurationError(
+                f"the {self.profile} profile keeps payloads in S3 and needs an S3 URL",
+                "Set SPECQL_S3_URL or pass --s3-url s3://bucket/prefix?endpoint=..."
+                + (
+                    " (or revisions='inline' for postgres-inline)"
+                    if self.profile == "postgres"
+                    else ""
+                ),
+            )
+        if store == "files" and self.profile != "disk":
+            raise ConfigurationError("revisions='files' is a choice of the disk profile only")
+
+
+def _parse(name: str, raw: str, default: Any) -> Any:
+    if isinstance(default, bool):
+        if raw.lower() in ("1", "true", "yes", "on"):
+            return True
+        if raw.lower() in ("0", "false", "no", "off"):
+            return False
+    elif isinstance(default, (int, float)):
+        try:
+            return type(default)(raw)
+        except ValueError:
+            pass
+    else:
+        return raw
+    raise ConfigurationError(
+        f"{ENV_PREFIX}{name.upper()}={raw!r} is not a valid {type(default).__name__}"
+    )
+
+
+def _without_password(url: str) -> str:
+    scheme, sep, rest = url.partition("://")
+    credentials, at, host = rest.rpartition("@")
+    if not at or ":" not in credentials:
+        return url
+    return f"{scheme}{sep}{credentials.split(':', 1)[0]}:***@{host}"

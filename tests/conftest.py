@@ -7,6 +7,8 @@ Adding a profile is adding one entry to ``PROFILES``; every test that takes
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -15,12 +17,40 @@ import pytest
 from app import Registry, ResourceManager, Settings
 from tests.models import build_registry
 
+# The machine's PostgreSQL (trust auth); every test gets schemas of its own.
+DATABASE_URL = os.environ.get(
+    "SPECQL_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
+
 PROFILES: dict[str, Settings] = {
     "memory": Settings(profile="memory"),
     "disk": Settings(profile="disk"),
     "disk-files": Settings(profile="disk", revisions="files"),
     "disk-json": Settings(profile="disk", payload_format="json"),
+    "postgres-inline": Settings(profile="postgres", database_url=DATABASE_URL, revisions="inline"),
 }
+
+
+def isolated(settings: Settings, data_dir: str) -> Settings:
+    """Settings whose shared stores (PostgreSQL schema, S3 prefix) belong to
+    ``data_dir`` alone: opening the same data_dir again reopens the same data."""
+    key = hashlib.sha1(data_dir.encode()).hexdigest()[:16]
+    changes: dict[str, Any] = {"data_dir": data_dir}
+    if settings.profile == "postgres":
+        changes["database_schema"] = f"t_{key}"
+    return dataclasses.replace(settings, **changes)
+
+
+async def drop_schemas(schemas: set[str]) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(DATABASE_URL)
+    try:
+        for schema in schemas:
+            await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    finally:
+        await conn.close()
+
 
 OpenManager = Callable[..., Awaitable[ResourceManager]]
 
@@ -47,16 +77,22 @@ async def open_manager(
     closed after the test.
     """
     opened: list[ResourceManager] = []
+    schemas: set[str] = set()
 
     async def open_(registry_: Registry | None = None, **overrides: Any) -> ResourceManager:
-        overrides.setdefault("data_dir", str(tmp_path / f"data{len(opened)}"))
-        manager = await (registry_ or registry).open(dataclasses.replace(settings, **overrides))
+        data_dir = overrides.pop("data_dir", str(tmp_path / f"data{len(opened)}"))
+        chosen = dataclasses.replace(isolated(settings, data_dir), **overrides)
+        if chosen.database_schema:
+            schemas.add(chosen.database_schema)
+        manager = await (registry_ or registry).open(chosen)
         opened.append(manager)
         return manager
 
     yield open_
     for manager in reversed(opened):
         await manager.close()
+    if schemas:
+        await drop_schemas(schemas)
 
 
 @pytest.fixture

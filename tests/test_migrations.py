@@ -18,6 +18,7 @@ from typing import Annotated, Any
 
 import msgspec
 import pytest
+from alembic.script import ScriptDirectory
 
 from app import (
     BadRequestError,
@@ -28,6 +29,7 @@ from app import (
     Unique,
     UniqueViolationError,
 )
+from app.storage.sql import migrate
 
 
 class Dims(msgspec.Struct):
@@ -155,6 +157,8 @@ async def seed(data_dir: Path, revisions: str, count: int) -> dict[str, Item]:
 
 # -- system tables ---------------------------------------------------------------
 
+HEAD = ScriptDirectory.from_config(migrate.alembic_config()).get_current_head()
+
 
 async def test_fresh_store_runs_the_alembic_migration(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
@@ -163,7 +167,7 @@ async def test_fresh_store_runs_the_alembic_migration(tmp_path: Path) -> None:
     await m.close()
     with sql(data_dir) as conn:
         assert conn.execute("SELECT version_num FROM specql_alembic_version").fetchall() == [
-            ("0001",)
+            (HEAD,)
         ]
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         (indexed,) = conn.execute("SELECT indexed FROM specql_models WHERE name='item'").fetchone()
@@ -174,6 +178,28 @@ async def test_fresh_store_runs_the_alembic_migration(tmp_path: Path) -> None:
         True,
         ["model", "resource_id", "number"],
     )
+
+
+async def test_a_store_of_an_older_migration_is_upgraded_on_open(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    m = await registry().open(settings(data_dir))
+    made = await m.create("item", Item("a", "s1", 3.0))
+    await m.close()
+    with sql(data_dir) as conn:  # as a store made before 0002 (blobs in the database) looks
+        conn.execute("DROP TABLE specql_blobs")
+        conn.execute("UPDATE specql_alembic_version SET version_num = '0001'")
+        conn.commit()
+
+    m = await registry().open(settings(data_dir))
+    try:
+        assert (await m.get("item", made.id)).data == Item("a", "s1", 3.0)
+    finally:
+        await m.close()
+    with sql(data_dir) as conn:
+        assert conn.execute("SELECT version_num FROM specql_alembic_version").fetchall() == [
+            (HEAD,)
+        ]
+        assert conn.execute("SELECT count(*) FROM specql_blobs").fetchone() == (0,)
 
 
 async def test_opening_twice_changes_nothing(tmp_path: Path) -> None:
@@ -194,7 +220,7 @@ async def test_opening_twice_changes_nothing(tmp_path: Path) -> None:
         assert schema(data_dir) == before
         with sql(data_dir) as conn:
             assert conn.execute("SELECT version_num FROM specql_alembic_version").fetchall() == [
-                ("0001",)
+                (HEAD,)
             ]
             assert conn.execute("SELECT count(*) FROM specql_revisions").fetchone() == (1,)
             side = f"specql_l_item__{column_of(registry(['tags']), 'tags')}"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 from pathlib import Path
 
 import pytest
@@ -35,7 +34,7 @@ async def test_cancelled_delete_leaves_the_store_writable(manager):
     )
 
 
-async def test_hook_writing_inside_a_delete_gets_a_clear_error_not_a_deadlock(settings, tmp_path):
+async def test_hook_writing_inside_a_delete_gets_a_clear_error_not_a_deadlock(open_manager):
     registry = build_registry()
     holder = {}
 
@@ -44,7 +43,7 @@ async def test_hook_writing_inside_a_delete_gets_a_clear_error_not_a_deadlock(se
         await holder["m"].exists(Doc, event.resource_id)  # reads are fine
         await holder["m"].create(Doc, Doc("audit"))  # writes are refused
 
-    manager = await registry.open(dataclasses.replace(settings, data_dir=str(tmp_path)))
+    manager = await open_manager(registry)
     holder["m"] = manager
     try:
         doc = await manager.create(Doc, Doc("a"))
@@ -56,8 +55,8 @@ async def test_hook_writing_inside_a_delete_gets_a_clear_error_not_a_deadlock(se
         await manager.close()
 
 
-async def test_use_after_close_raises(settings, tmp_path):
-    manager = await build_registry().open(dataclasses.replace(settings, data_dir=str(tmp_path)))
+async def test_use_after_close_raises(open_manager):
+    manager = await open_manager()
     doc = await manager.create(Doc, Doc("a"))
     await manager.close()
     with pytest.raises(StorageError, match="closed"):

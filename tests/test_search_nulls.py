@@ -24,15 +24,12 @@ NOTES = [
 
 
 @pytest.fixture
-async def notes(settings, tmp_path):
+async def notes(open_manager):
     registry = Registry()
     registry.add_model(Note, indexed=["label", "rank", "tags"])
-    import dataclasses
-
-    manager = await registry.open(dataclasses.replace(settings, data_dir=str(tmp_path)))
+    manager = await open_manager(registry)
     await manager.create_many(Note, NOTES)
-    yield manager
-    await manager.close()
+    return manager
 
 
 def _expected(predicate) -> int:

@@ -144,12 +144,12 @@ class ResourceManager:
 
     # -- context -----------------------------------------------------------
     async def ping(self) -> None:
-        """Check that the meta store answers (for readiness probes).
+        """Check that every store answers (for readiness probes).
 
         Raises:
-            StorageError: it does not.
+            StorageError: one does not; the message names it.
         """
-        await self.stores.meta.ping()
+        await self.stores.ping()
 
     def using(self, *, user: str | None = None, now: dt.datetime | None = None) -> OperationScope:
         """Act as ``user`` (and at ``now``) for writes inside ``with``/``async with``."""

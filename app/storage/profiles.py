@@ -23,44 +23,98 @@ class Stores:
         await self.blobs.close()
         await self.meta.close()
 
+    async def ping(self) -> None:
+        """Reach every store (readiness); raises StorageError naming the one that failed."""
+        await self.meta.ping()
+        for store in (getattr(self.revisions, "inner", self.revisions), self.blobs):
+            ping = getattr(store, "ping", None)  # object stores; files and memory need none
+            if ping is not None:
+                await ping()
+
 
 def open_stores(settings: Settings) -> Stores:
     """Build (not yet open) the stores of a profile."""
-    from app.storage.sql.meta_store import SqlMetaStore, SqlRevisionStore
-
+    settings.check()
     if settings.profile == "memory":
         from app.storage.memory import MemoryBlobStore, MemoryRevisionStore
+        from app.storage.sql.meta_store import SqliteMetaStore
 
         return Stores(
-            SqlMetaStore(None, inline_payloads=False),
+            SqliteMetaStore(None, inline_payloads=False),
             MemoryRevisionStore(),
             MemoryBlobStore(),
         )
-    if settings.profile == "disk":
-        from app.storage.fs import FsBlobStore, FsRevisionStore
-
-        root = Path(settings.data_dir)
-        try:
-            root.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise ConfigurationError(
-                f"cannot create the data directory {str(root)!r}: {exc.strerror}",
-                "Pass a writable --data-dir.",
-            ) from exc
-        if not os.access(root, os.W_OK):
-            raise ConfigurationError(f"the data directory {str(root)!r} is not writable")
-        inline = settings.revisions == "inline"
-        meta = SqlMetaStore(
-            str(root / "specql.db"), inline_payloads=inline, readers=settings.readers
-        )
-        revisions: RevisionStore = (
-            SqlRevisionStore(meta) if inline else FsRevisionStore(root / "revisions")
-        )
-        return Stores(
-            meta,
-            CachedRevisionStore(revisions, settings.cache_bytes),
-            FsBlobStore(root / "blobs"),
-        )
-    raise ConfigurationError(
-        f"unknown storage profile {settings.profile!r}", "Use 'memory' or 'disk'."
+    meta = _meta_store(settings)
+    return Stores(
+        meta,
+        CachedRevisionStore(_revision_store(settings, meta), settings.cache_bytes),
+        _blob_store(settings, meta),
     )
+
+
+def _meta_store(settings: Settings) -> MetaStore:
+    inline = settings.revision_store == "inline"
+    if settings.profile == "postgres":
+        from app.storage.sql.postgres import PgOptions, PostgresMetaStore
+
+        assert settings.database_url is not None  # Settings.check
+        options = PgOptions(
+            url=settings.database_url,
+            schema=settings.database_schema,
+            pool_size=settings.pool_size,
+            pool_timeout=settings.pool_timeout,
+            statement_timeout_ms=settings.statement_timeout_ms,
+        )
+        return PostgresMetaStore(options, inline_payloads=inline)
+    from app.storage.sql.meta_store import SqliteMetaStore
+
+    root = _data_dir(settings)
+    return SqliteMetaStore(
+        str(root / "specql.db"), inline_payloads=inline, readers=settings.readers
+    )
+
+
+def _revision_store(settings: Settings, meta: MetaStore) -> RevisionStore:
+    store = settings.revision_store
+    if store == "inline":
+        from app.storage.sql.meta_store import SqlMetaStore, SqlRevisionStore
+
+        assert isinstance(meta, SqlMetaStore)
+        return SqlRevisionStore(meta)
+    if store == "files":
+        from app.storage.fs import FsRevisionStore
+
+        return FsRevisionStore(_data_dir(settings) / "revisions")
+    from app.storage.s3 import S3Location, S3RevisionStore
+
+    assert settings.s3_url is not None  # Settings.check
+    return S3RevisionStore(S3Location.from_url(settings.s3_url))
+
+
+def _blob_store(settings: Settings, meta: MetaStore) -> BlobStore:
+    if settings.s3_url is not None and settings.profile in ("s3", "postgres"):
+        from app.storage.s3 import S3BlobStore, S3Location
+
+        return S3BlobStore(S3Location.from_url(settings.s3_url))
+    if settings.profile == "postgres":
+        from app.storage.sql.meta_store import SqlBlobStore, SqlMetaStore
+
+        assert isinstance(meta, SqlMetaStore)
+        return SqlBlobStore(meta)
+    from app.storage.fs import FsBlobStore
+
+    return FsBlobStore(_data_dir(settings) / "blobs")
+
+
+def _data_dir(settings: Settings) -> Path:
+    root = Path(settings.data_dir)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigurationError(
+            f"cannot create the data directory {str(root)!r}: {exc.strerror}",
+            "Pass a writable --data-dir.",
+        ) from exc
+    if not os.access(root, os.W_OK):
+        raise ConfigurationError(f"the data directory {str(root)!r} is not writable")
+    return root

@@ -20,6 +20,7 @@ from app.errors import (
 from app.records import Referrer, RevisionInfo
 from app.resources.spec import ResourceSpec
 from app.storage.base import (
+    BlobStore,
     Capabilities,
     CompiledSearch,
     MetaStore,
@@ -31,7 +32,7 @@ from app.storage.base import (
     WriteOp,
 )
 from app.storage.sql import migrate, operations as ops
-from app.storage.sql.runner import Db, SqliteRunner, sqlalchemy_call
+from app.storage.sql.runner import Db, SqliteRunner
 from app.storage.sql.statements import Statements
 
 Backfill = Callable[[str, list[str]], Awaitable[None]]
@@ -130,63 +131,53 @@ class _SqlTransaction(_Reads, MetaTransaction):
 
 
 class SqlMetaStore(_Reads, MetaStore):
-    """The meta store on SQLite (a file, or memory).
+    """The meta store in SQL; a subclass names the database: its runner,
+    dialect and how its driver's errors read.
 
     Args:
-        path: the SQLite file, or None for an in-memory database.
-        inline_payloads: keep revision payloads in the revisions table, written
-            in the same transaction as the meta change.
-        readers: reader threads for a file database.
+        runner: runs store operations (SqliteRunner or PgRunner).
+        dialect: compiles every statement.
+        capabilities: what this database offers.
     """
 
-    def __init__(self, path: str | None, *, inline_payloads: bool = True, readers: int = 1):
-        self.runner = SqliteRunner(path, readers=readers)
-        self.capabilities = Capabilities(
-            transactions=True,
-            inline_payloads=inline_payloads,
-            durable=path is not None,
-            shared=path is not None,
-        )
-        self.dialect = sqlite_dialect.dialect(paramstyle="qmark")
-        self.dialect_name = "sqlite"
+    def __init__(self, runner: Any, dialect: sa.engine.Dialect, capabilities: Capabilities):
+        self.runner = runner
+        self.capabilities = capabilities
+        self.dialect = dialect
+        self.dialect_name = dialect.name
         self.st = Statements(self.dialect, {})
-        self.st.inline = inline_payloads
+        self.st.inline = capabilities.inline_payloads
         self._readers: dict[str, ops.RowReader] = {}
         self._referrer_targets: dict[str, list[tuple[str, str, str]]] = {}
+
+    def _translate(self, exc: Exception) -> Exception | None:
+        """The SpecQL error for a driver exception, None to let it pass."""
+        raise NotImplementedError
 
     async def _guard(self, call: Awaitable[Any]) -> Any:
         try:
             return await call
         except SpecQLError:
             raise
-        except sqlite3.IntegrityError as exc:
-            raise self._integrity_error(exc) from exc
-        except (OverflowError, sqlite3.InterfaceError, sqlite3.ProgrammingError) as exc:
-            raise BadRequestError(
-                "a value cannot be stored or compared: numbers must fit in 64 bits and "
-                "values must be text, numbers, booleans or null"
-            ) from exc
-        except (sqlite3.Error, sa.exc.SQLAlchemyError) as exc:
-            raise StorageError(f"sqlite: {exc}") from exc
+        except Exception as exc:
+            translated = self._translate(exc)
+            if translated is None:
+                raise
+            raise translated from exc
 
-    def _integrity_error(self, exc: sqlite3.IntegrityError) -> SpecQLError:
-        text = str(exc)
-        if "UNIQUE constraint failed:" in text:
-            columns = text.split("UNIQUE constraint failed:", 1)[1].strip().split(", ")
-            table = columns[0].split(".")[0]
-            names = {c.split(".", 1)[1] for c in columns}
-            if names == {"resource_id"} and table.startswith("specql_m_"):
-                op = getattr(exc, "specql_op", None)
-                return ResourceExistsError(
-                    table.removeprefix("specql_m_"), getattr(op, "resource_id", None)
-                )
-            model = table.removeprefix("specql_m_")
-            if model in self.st.specs:
-                tables = self.st.tables(model)
-                group = tables.unique_group_for_columns(names)
-                if group is not None:
-                    return UniqueViolationError(model, group, _taken_value(exc, tables, group))
-        return StorageError(f"sqlite integrity error: {text}")
+    def _unique_error(self, table: str, columns: set[str], exc: Exception) -> SpecQLError | None:
+        """A taken resource id or unique value, from the table and columns it hit."""
+        model = table.removeprefix("specql_m_")
+        if not table.startswith("specql_m_") or model not in self.st.specs:
+            return None
+        if columns == {"resource_id"}:
+            op = getattr(exc, "specql_op", None)
+            return ResourceExistsError(model, getattr(op, "resource_id", None))
+        tables = self.st.tables(model)
+        group = tables.unique_group_for_columns(columns)
+        if group is None:
+            return None
+        return UniqueViolationError(model, group, _taken_value(exc, tables, group))
 
     async def _read(self, fn: Callable[..., Any], *args: Any) -> Any:
         return await self._guard(self.runner.read(fn, *args))
@@ -209,15 +200,11 @@ class SqlMetaStore(_Reads, MetaStore):
             migrate.upgrade_system_tables(conn)
             return migrate.add_model_columns(conn, spec_list)
 
-        pending = await self._guard(self.runner.write(sqlalchemy_call(self.runner, prepare)))
+        pending = await self._guard(self.runner.ddl(prepare))
         for model, paths in pending.items():
             if backfill is not None:
                 await backfill(model, paths)
-        await self._guard(
-            self.runner.write(
-                sqlalchemy_call(self.runner, lambda c: migrate.build_model_indexes(c, spec_list))
-            )
-        )
+        await self._guard(self.runner.ddl(lambda c: migrate.build_model_indexes(c, spec_list)))
 
     async def close(self) -> None:
         await self.runner.close()
@@ -238,8 +225,11 @@ class SqlMetaStore(_Reads, MetaStore):
                 yield _SqlTransaction(self)
         except SpecQLError:
             raise
-        except sqlite3.Error as exc:
-            raise StorageError(f"sqlite: {exc}") from exc
+        except Exception as exc:
+            translated = self._translate(exc)
+            if translated is None:
+                raise
+            raise translated from exc
 
     async def backfill_rows(self, model: str) -> AsyncIterator[tuple[str, str, str]]:
         stmt = self.st.current_rows(model)
@@ -252,6 +242,48 @@ class SqlMetaStore(_Reads, MetaStore):
     ) -> None:
         """Rewrite index values of existing resources (used by backfill)."""
         await self._guard(self.runner.write(ops.reindex, self.st, model, rows))
+
+
+class SqliteMetaStore(SqlMetaStore):
+    """The meta store on SQLite (a file, or memory).
+
+    Args:
+        path: the SQLite file, or None for an in-memory database.
+        inline_payloads: keep revision payloads in the revisions table, written
+            in the same transaction as the meta change.
+        readers: reader threads for a file database.
+    """
+
+    def __init__(self, path: str | None, *, inline_payloads: bool = True, readers: int = 1):
+        super().__init__(
+            SqliteRunner(path, readers=readers),
+            sqlite_dialect.dialect(paramstyle="qmark"),
+            Capabilities(
+                transactions=True,
+                inline_payloads=inline_payloads,
+                durable=path is not None,
+                shared=path is not None,
+            ),
+        )
+
+    def _translate(self, exc: Exception) -> Exception | None:
+        if isinstance(exc, sqlite3.IntegrityError):
+            text = str(exc)
+            if "UNIQUE constraint failed:" in text:
+                columns = text.split("UNIQUE constraint failed:", 1)[1].strip().split(", ")
+                table = columns[0].split(".")[0]
+                found = self._unique_error(table, {c.split(".", 1)[1] for c in columns}, exc)
+                if found is not None:
+                    return found
+            return StorageError(f"sqlite integrity error: {text}")
+        if isinstance(exc, (OverflowError, sqlite3.InterfaceError, sqlite3.ProgrammingError)):
+            return BadRequestError(
+                "a value cannot be stored or compared: numbers must fit in 64 bits and "
+                "values must be text, numbers, booleans or null"
+            )
+        if isinstance(exc, (sqlite3.Error, sa.exc.SQLAlchemyError)):
+            return StorageError(f"sqlite: {exc}")
+        return None
 
 
 def _taken_value(exc: Exception, tables: Any, group: tuple[str, ...]) -> Any:
@@ -303,3 +335,60 @@ class SqlRevisionStore(RevisionStore):
 
     async def delete_many(self, keys: Sequence[RevisionKey]) -> None:
         """Inline payloads go with their revision rows on purge."""
+
+
+class SqlBlobStore(BlobStore):
+    """Blob contents in the meta database (``specql_blobs``), for deployments
+    without an object store. Each call is its own short transaction."""
+
+    capabilities = Capabilities(transactions=False)
+
+    def __init__(self, meta: SqlMetaStore) -> None:
+        self.meta = meta
+
+    async def put(self, digest: str, content: bytes) -> None:
+        st = self.meta.st
+        row = {"digest": _digest(digest), "size": len(content), "content": content}
+
+        def run(db: Db) -> None:
+            if not db.rows(st.blob_digests(1), {"i0": digest}):
+                db.run(st.insert_blob(), row)
+
+        try:
+            await self.meta._guard(self.meta.runner.write(run))
+        except StorageError:
+            if not (await self.exists([digest]))[0]:
+                raise
+            # stored meanwhile by a concurrent writer: same digest, same content
+
+    async def get(self, digest: str) -> bytes | None:
+        stmt = self.meta.st.blob_content()
+        rows = await self.meta._read(lambda db: db.rows(stmt, {"digest": _digest(digest)}))
+        return bytes(rows[0][0]) if rows else None
+
+    async def exists(self, digests: Sequence[str]) -> list[bool]:
+        st = self.meta.st
+        wanted = [_digest(d) for d in digests]
+
+        def run(db: Db) -> set[str]:
+            found: set[str] = set()
+            for start in range(0, len(wanted), ops.CHUNK):
+                chunk = wanted[start : start + ops.CHUNK]
+                params = {f"i{k}": v for k, v in enumerate(chunk)}
+                found.update(r[0] for r in db.rows(st.blob_digests(len(chunk)), params))
+            return found
+
+        found = await self.meta._read(run)
+        return [d in found for d in wanted]
+
+    async def delete(self, digest: str) -> None:
+        stmt = self.meta.st.delete_blob()
+        await self.meta._guard(
+            self.meta.runner.write(lambda db: db.run(stmt, {"digest": _digest(digest)}))
+        )
+
+
+def _digest(digest: str) -> str:
+    if len(digest) != 64 or not all(c in "0123456789abcdef" for c in digest):
+        raise StorageError(f"not a sha256 digest: {digest!r}")
+    return digest

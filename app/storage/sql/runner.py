@@ -249,6 +249,10 @@ class SqliteRunner:
         async with self.lock:
             return await self._writer.submit(self._tx_call, fn, args)
 
+    async def ddl(self, fn: Callable[[Any], R]) -> R:
+        """Run ``fn(sqlalchemy_connection)`` in one write transaction (schema work)."""
+        return await self.write(sqlalchemy_call(self, fn))
+
     async def in_transaction(self, fn: Callable[..., R], *args: Any) -> R:
         """Run ``fn`` inside the transaction opened by ``transaction()``."""
         return await self._writer.submit(self._read_call, fn, args)

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from app.resources.spec import ResourceSpec
 from app.storage.sql.runner import Compiled
-from app.storage.sql.tables import META_COLUMNS, ModelTables, model_tables, revisions
+from app.storage.sql.tables import META_COLUMNS, ModelTables, blobs, model_tables, revisions
 
 CACHE_SIZE = 2048
 REVISION_COLUMNS = (
@@ -172,6 +172,37 @@ class Statements:
             lambda: sa.select(
                 revisions.c.revision_id, revisions.c.data_hash, revisions.c.payload
             ).where(revisions.c.revision_id.in_(params(f"i{k}" for k in range(n)))),
+        )
+
+    # blobs (kept in the database) -------------------------------------------
+    def insert_blob(self) -> Compiled:
+        return self.compiled(
+            "insert_blob",
+            lambda: blobs.insert().values(
+                digest=sa.bindparam("digest"),
+                size=sa.bindparam("size"),
+                content=sa.bindparam("content"),
+            ),
+        )
+
+    def blob_content(self) -> Compiled:
+        return self.compiled(
+            "blob_content",
+            lambda: sa.select(blobs.c.content).where(blobs.c.digest == sa.bindparam("digest")),
+        )
+
+    def blob_digests(self, n: int) -> Compiled:
+        return self.compiled(
+            ("blob_digests", n),
+            lambda: sa.select(blobs.c.digest).where(
+                blobs.c.digest.in_(params(f"i{k}" for k in range(n)))
+            ),
+        )
+
+    def delete_blob(self) -> Compiled:
+        return self.compiled(
+            "delete_blob",
+            lambda: blobs.delete().where(blobs.c.digest == sa.bindparam("digest")),
         )
 
     # model tables --------------------------------------------------------

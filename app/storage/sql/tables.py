@@ -49,6 +49,14 @@ models = sa.Table(
     sa.Column("updated_at", sa.BigInteger, nullable=False),
 )
 
+blobs = sa.Table(
+    "specql_blobs",
+    metadata,
+    sa.Column("digest", sa.String(64), primary_key=True),
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column("content", sa.LargeBinary, nullable=False),
+)
+
 META_COLUMNS = (
     "resource_id",
     "current_revision_id",
@@ -63,8 +71,10 @@ META_COLUMNS = (
     "schema_version",
 )
 
+# Text compares byte-wise on PostgreSQL as on SQLite: the same order on every
+# dialect, and ``starts_with`` (LIKE 'x%') can use the B-tree index.
 _COLUMN_TYPES: dict[ScalarKind, sa.types.TypeEngine[Any]] = {
-    "str": sa.Text(),
+    "str": sa.Text().with_variant(sa.Text(collation="C"), "postgresql"),
     "int": sa.BigInteger(),
     "float": sa.Float(),
     "bool": sa.Boolean(create_constraint=False),
