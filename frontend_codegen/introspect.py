@@ -94,7 +94,7 @@ def from_url(
     if isinstance(errors, list) and errors:
         message = errors[0].get("message") if isinstance(errors[0], dict) else errors[0]
         raise CodegenError(f"{url} refused the introspection query: {message}")
-    return from_introspection(answer.get("data"), url)
+    return from_introspection(answer.get("data"), f"{url} (HTTP {status})")
 
 
 def from_introspection(data: Any, source: str) -> GraphQLSchema:

@@ -22,6 +22,7 @@ from frontend_codegen import OutputFile, generate, introspect
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 TSC = HERE / "node_modules" / ".bin" / "tsc"
+SPECQL = [sys.executable, "-c", "from app.cli import main; main()"]
 
 # golden case -> the MODELS argument of the CLI (None: the bundled example app)
 CASES: dict[str, str | None] = {
@@ -102,21 +103,20 @@ def run_tsc(tsc: Path, *args: str | Path, cwd: Path) -> subprocess.CompletedProc
     )
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
 
 
 @contextlib.contextmanager
-def serving(models: str | None, folder: Path) -> Iterator[str]:
+def serving(models: str | None, folder: Path, *options: str) -> Iterator[str]:
     """A real ``specql serve`` on a free port with a fresh data dir; yields
     the GraphQL URL."""
-    port = _free_port()
+    port = free_port()
     log_path = folder / "serve.log"
-    command = [sys.executable, "-c", "from app.cli import main; main()", "serve"]
-    command += [models] if models else []
-    command += ["--port", str(port), "--data-dir", str(folder / "data")]
+    command = [*SPECQL, "serve", *([models] if models else [])]
+    command += ["--port", str(port), "--data-dir", str(folder / "data"), *options]
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL

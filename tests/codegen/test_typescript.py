@@ -1,0 +1,61 @@
+"""The generated clients under the pinned ``tsc --strict``: every golden case
+compiles, and the type-level tests in typecheck/ hold: what must compile
+does, and every ``@ts-expect-error`` line is a real error."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.codegen.conftest import CASES, HERE, run_tsc, write_client
+
+TYPECHECK = HERE / "typecheck"
+TYPE_TESTS = ("example.types.ts", "shapes.types.ts")
+DIRECTIVE = re.compile(r"^[ \t]*// @ts-expect-error\b.*$", flags=re.M)
+DIAGNOSTIC = re.compile(r"^(?P<file>[^(\s]+)\((?P<line>\d+),\d+\): error (?P<code>TS\d+)", re.M)
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Each case's client in a folder of its name, beside the type tests."""
+    folder = tmp_path_factory.mktemp("typescript")
+    for case in CASES:
+        write_client(case, folder / case)
+    for path in TYPECHECK.glob("*.ts"):
+        shutil.copy(path, folder / path.name)
+    return folder
+
+
+@pytest.mark.slow
+def test_every_generated_client_compiles_strict(tsc: Path, workspace: Path) -> None:
+    done = run_tsc(tsc, "--noEmit", *(f"{case}/index.ts" for case in CASES), cwd=workspace)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.mark.slow
+def test_type_level_tests_compile(tsc: Path, workspace: Path) -> None:
+    done = run_tsc(tsc, "--noEmit", *TYPE_TESTS, cwd=workspace)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.mark.slow
+def test_each_expected_error_is_an_error(tsc: Path, workspace: Path) -> None:
+    """Without the directives, tsc fails on exactly the lines they guarded:
+    unknown fields, wrong or missing arguments, unselected fields, ..."""
+    expected: set[tuple[str, int]] = set()
+    for name in TYPE_TESTS:
+        text = (TYPECHECK / name).read_text()
+        for match in DIRECTIVE.finditer(text):
+            guarded = text.count("\n", 0, match.start()) + 2  # 1-based, the next line
+            expected.add((name, guarded))
+        (workspace / f"bare.{name}").write_text(DIRECTIVE.sub("//", text))
+    assert len(expected) >= 20
+    done = run_tsc(tsc, "--noEmit", *(f"bare.{name}" for name in TYPE_TESTS), cwd=workspace)
+    assert done.returncode != 0
+    failed = {
+        (m["file"].removeprefix("bare."), int(m["line"])) for m in DIAGNOSTIC.finditer(done.stdout)
+    }
+    assert failed == expected, done.stdout
