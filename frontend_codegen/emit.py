@@ -59,6 +59,25 @@ class Code:
                     self.line(f" * {part}" if part else " *")
             self.line(" */")
 
+    def wrapped(self, opener: str, inner: str, closer: str) -> None:
+        """``opener inner closer`` on one line when it fits, else ``inner`` on
+        its own indented line (prettier's way with long type arguments)."""
+        if len(INDENT * self._depth) + len(opener + inner + closer) <= _WIDTH:
+            self.line(opener + inner + closer)
+        else:
+            with self.block(opener, closer):
+                self.line(inner)
+
+    def union(self, prefix: str, alternatives: list[str]) -> None:
+        """``prefix A | B;``, or one ``| A`` a line when that is too long."""
+        one_line = f"{prefix} {' | '.join(alternatives)};"
+        if len(INDENT * self._depth) + len(one_line) <= _WIDTH or len(alternatives) == 1:
+            self.line(one_line)
+            return
+        self.line(prefix)
+        for index, alternative in enumerate(alternatives, 1):
+            self.line(f"{INDENT}| {alternative}{';' if index == len(alternatives) else ''}")
+
     def assign(self, prefix: str, value: JsValue) -> None:
         """``prefix`` followed by a literal and a semicolon."""
         lines = literal(value, self._depth, _WIDTH - len(prefix))

@@ -59,7 +59,7 @@ def _paginators(code: Code, schema: Schema) -> None:
             field = connection.field
             code.doc(f"Walks every page of `{field.name}`; `selection` is per node.")
             node = TypeRef(connection.node, "object", nullable=False)
-            _signature(code, field, node, "AsyncGenerator", paginated=True)
+            _signature(code, field, node, "AsyncIterableIterator", paginated=True)
 
 
 def _signature(
@@ -79,14 +79,13 @@ def _signature(
         generic = f"<S extends {shape} = true>"
         params.append(f"selection?: S & $.Exact<{shape}, S>")
         value = f"$.FieldResult<{value}, {shape}, S>"
-    returned = f"{wrapper}<{value}, void, undefined>" if paginated else f"{wrapper}<{value}>"
     if not params:
-        code.line(f"{field.name}(): {returned};")
+        code.line(f"{field.name}(): {wrapper}<{value}>;")
         return
     code.line(f"{field.name}{generic}(")
     for param in params:
         code.line(f"  {param},")
-    code.line(f"): {returned};")
+    code.wrapped(f"): {wrapper}<", value, ">;")
 
 
 def _meta(schema: Schema) -> JsValue:

@@ -26,7 +26,14 @@ def index() -> str:
 
 def _export(code: Code, exported: tuple[str, ...], module: str, *, types: bool = False) -> None:
     keyword = "export type" if types else "export"
-    code.line(f"{keyword} {{ {', '.join(sorted(exported))} }} from {json.dumps(module)};")
+    tail = f"}} from {json.dumps(module)};"
+    one_line = f"{keyword} {{ {', '.join(sorted(exported))} {tail}"
+    if len(one_line) <= 100:
+        code.line(one_line)
+        return
+    with code.block(f"{keyword} {{", tail):
+        for name in sorted(exported):
+            code.line(f"{name},")
 
 
 def package_json(name: str) -> str:

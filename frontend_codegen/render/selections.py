@@ -20,17 +20,18 @@ from frontend_codegen.ir import Field, ObjectType, UnionType
 from frontend_codegen.render.types import input_fields
 
 
-def field_shape(field: Field, prefix: str = "") -> str:
+def field_shape(field: Field, prefix: str = "") -> list[str]:
+    """The alternatives of a field's selection shape (the table above)."""
     node = field.type.kind in ("object", "union")
     args = f"{prefix}{field.args_name}" if field.args_name else None
     selection = f"{prefix}{names.selection_name(field.type.name)}" if node else None
     if args is None:
-        return f"true | {selection}" if selection else "boolean"
+        return ["true", selection] if selection else ["boolean"]
     if field.required_args:
-        return f"{selection} & {{ __args: {args} }}" if selection else f"{{ __args: {args} }}"
+        return [f"{selection} & {{ __args: {args} }}" if selection else f"{{ __args: {args} }}"]
     if selection:
-        return f"true | ({selection} & {{ __args?: {args} }})"
-    return f"boolean | {{ __args?: {args} }}"
+        return ["true", f"({selection} & {{ __args?: {args} }})"]
+    return ["boolean", f"{{ __args?: {args} }}"]
 
 
 def arguments(code: Code, obj: ObjectType) -> None:
@@ -48,7 +49,7 @@ def object_selection(code: Code, obj: ObjectType) -> None:
         code.line("__typename?: boolean;")
         for field in obj.fields:
             code.doc(field.description, field.deprecation)
-            code.line(f"{field.name}?: {field_shape(field)};")
+            code.union(f"{field.name}?:", field_shape(field))
 
 
 def union_selection(code: Code, union: UnionType) -> None:

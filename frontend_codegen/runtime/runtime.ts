@@ -14,18 +14,7 @@ export type JsonValue =
 
 // ---------------------------------------------------------------- errors
 
-/** The codes a SpecQL server puts in `extensions.code` (app/errors.py). */
-export type ErrorCode =
-  | "NOT_FOUND"
-  | "CONFLICT"
-  | "VALIDATION_FAILED"
-  | "FORBIDDEN"
-  | "UNAUTHENTICATED"
-  | "BAD_REQUEST"
-  | "LIMIT_EXCEEDED"
-  | "INTERNAL";
-
-const ERROR_CODES: readonly string[] = [
+const ERROR_CODES = [
   "NOT_FOUND",
   "CONFLICT",
   "VALIDATION_FAILED",
@@ -34,7 +23,10 @@ const ERROR_CODES: readonly string[] = [
   "BAD_REQUEST",
   "LIMIT_EXCEEDED",
   "INTERNAL",
-];
+] as const;
+
+/** The codes a SpecQL server puts in `extensions.code` (app/errors.py). */
+export type ErrorCode = (typeof ERROR_CODES)[number];
 
 /** One entry of a GraphQL response's `errors`. */
 export interface GraphQLErrorItem {
@@ -87,7 +79,8 @@ export class GraphQLRequestError extends SpecQLClientError {
   constructor(errors: readonly GraphQLErrorItem[], data: JsonValue | null, status: number) {
     const first = errors[0] ?? { message: "unknown error" };
     const raw = first.extensions?.["code"];
-    const code = (typeof raw === "string" && ERROR_CODES.includes(raw) ? raw : "INTERNAL") as ErrorCode;
+    const known = ERROR_CODES.find((code) => code === raw);
+    const code: ErrorCode = known ?? "INTERNAL";
     const more = errors.length > 1 ? ` (and ${errors.length - 1} more)` : "";
     super(`${code}: ${first.message}${more}`);
     this.code = code;
@@ -194,6 +187,7 @@ const fieldArgs = (field: FieldMeta): { readonly [arg: string]: string } =>
   typeof field === "string" ? {} : field[1];
 
 type Json = { [key: string]: unknown };
+const SELECTION_KEYS = new Set(["__args", "__on"]); // keys of a selection that are not fields
 const isObject = (value: unknown): value is Json =>
   typeof value === "object" && value !== null && !Array.isArray(value);
 
@@ -206,13 +200,14 @@ class DocumentWriter {
 
   /** `(name: $variable, ...)` for the given arguments; undefined ones are left out. */
   arguments(args: unknown, types: { readonly [arg: string]: string }, path: string[]): string {
+    const where = path.join(".");
     if (args === undefined) return "";
-    if (!isObject(args)) throw new SpecQLClientError(`${path.join(".")}: arguments must be an object`);
+    if (!isObject(args)) throw new SpecQLClientError(`${where}: arguments must be an object`);
     const written: string[] = [];
     for (const [name, value] of Object.entries(args)) {
       if (value === undefined) continue;
       const type = types[name];
-      if (type === undefined) throw new SpecQLClientError(`${path.join(".")} has no argument ${name}`);
+      if (type === undefined) throw new SpecQLClientError(`${where} has no argument ${name}`);
       const variable = this.variable([...path.slice(1), name].join("_"));
       this.declarations.push(`$${variable}: ${type}`);
       this.variables[variable] = value;
@@ -229,22 +224,30 @@ class DocumentWriter {
     return ` { ${this.objectFields(type, selection, path)} }`;
   }
 
-  private unionFields(type: string, members: readonly string[], selection: unknown, path: string[]): string {
+  /** `__typename`, then `... on Member { ... }` per selected member (every one for `true`). */
+  private unionFields(
+    type: string,
+    members: readonly string[],
+    selection: unknown,
+    path: string[],
+  ): string {
     const parts = ["__typename"];
-    const on: Json = selection === true ? Object.fromEntries(members.map((m) => [m, true])) : isObject(selection) && isObject(selection["__on"]) ? selection["__on"] : {};
-    for (const [member, memberSelection] of Object.entries(on)) {
-      if (memberSelection === undefined || memberSelection === false) continue;
+    let on: Json = {};
+    if (selection === true) on = Object.fromEntries(members.map((member) => [member, true]));
+    else if (isObject(selection) && isObject(selection["__on"])) on = selection["__on"];
+    for (const [member, chosen] of Object.entries(on)) {
+      if (chosen === undefined || chosen === false) continue;
       if (!members.includes(member)) throw new SpecQLClientError(`${type} has no member ${member}`);
-      parts.push(`... on ${member} { ${this.objectFields(member, memberSelection, [...path, member])} }`);
+      parts.push(`... on ${member} { ${this.objectFields(member, chosen, [...path, member])} }`);
     }
     return parts.join(" ");
   }
 
   private objectFields(type: string, selection: unknown, path: string[]): string {
     const fields = this.meta.objects[type] ?? {};
-    const asked = isObject(selection)
-      ? Object.entries(selection).filter(([key, value]) => key !== "__args" && key !== "__on" && value !== undefined && value !== false)
-      : [];
+    const asked = Object.entries(isObject(selection) ? selection : {}).filter(
+      ([key, value]) => !SELECTION_KEYS.has(key) && value !== undefined && value !== false,
+    );
     if (asked.length === 0) return this.defaultFields(type);
     const parts: string[] = [];
     for (const [name, value] of asked) {
@@ -295,9 +298,11 @@ export function operation(
   }
   const writer = new DocumentWriter(meta);
   const written = writer.arguments(args, fieldArgs(definition), [kind]);
-  const set = writer.selectionSet(namedType(fieldType(definition)), selection ?? true, [kind, field]);
+  const type = namedType(fieldType(definition));
+  const set = writer.selectionSet(type, selection ?? true, [kind, field]);
   const declared = writer.declarations.length > 0 ? `(${writer.declarations.join(", ")})` : "";
-  return { query: `${kind} ${field}${declared} { ${field}${written}${set} }`, variables: writer.variables };
+  const query = `${kind} ${field}${declared} { ${field}${written}${set} }`;
+  return { query, variables: writer.variables };
 }
 
 // ---------------------------------------------------------------- pagination
@@ -339,11 +344,12 @@ type Untyped = { [field: string]: (...args: unknown[]) => unknown };
 
 /** Builds the client object from the schema table; `createClient` gives it its type. */
 export function buildClient<C>(options: ClientOptions, meta: SchemaMeta): C {
-  const call = async (kind: "query" | "mutation", field: string, args: unknown, selection: unknown): Promise<unknown> => {
+  type Kind = "query" | "mutation";
+  const call = async (kind: Kind, field: string, args: unknown, selection: unknown) => {
     const { query, variables } = operation(meta, kind, field, args, selection);
     return (await send(options, query, variables))[field];
   };
-  const functions = (kind: "query" | "mutation"): Untyped => {
+  const functions = (kind: Kind): Untyped => {
     const root = meta[kind];
     const fields = root === null ? {} : (meta.objects[root] ?? {});
     return Object.fromEntries(
@@ -358,11 +364,14 @@ export function buildClient<C>(options: ClientOptions, meta: SchemaMeta): C {
   const paginators: Untyped = Object.fromEntries(
     Object.entries(meta.connections).map(([field, via]) => [
       field,
-      (args: unknown, selection: unknown) =>
-        paginate(async (after) => {
-          const page = { pageInfo: { hasNextPage: true, endCursor: true }, [via]: via === "nodes" ? (selection ?? true) : { node: selection ?? true } };
-          return (await call("query", field, { ...(isObject(args) ? args : {}), after }, page)) as Page<unknown>;
-        }),
+      (args: unknown, selection: unknown) => {
+        const nodes = via === "nodes" ? (selection ?? true) : { node: selection ?? true };
+        const page = { pageInfo: { hasNextPage: true, endCursor: true }, [via]: nodes };
+        const base = isObject(args) ? args : {};
+        return paginate(
+          async (after) => (await call("query", field, { ...base, after }, page)) as Page<unknown>,
+        );
+      },
     ]),
   );
   const client = {
@@ -396,7 +405,11 @@ type Typed = { __typename: string };
 
 /** The field keys a selection asks for. */
 type Asked<S> = {
-  [K in keyof S]-?: K extends "__args" | "__on" ? never : S[K] extends false | undefined ? never : K;
+  [K in keyof S]-?: K extends "__args" | "__on"
+    ? never
+    : S[K] extends false | undefined
+      ? never
+      : K;
 }[keyof S];
 
 /** Scalar and enum fields without arguments: what a selection naming no field gets. */
@@ -466,5 +479,7 @@ type MemberResult<T extends Typed, Shape, S> =
   MemberSelection<S, T["__typename"]> extends infer M
     ? [M] extends [false | undefined]
       ? { __typename: T["__typename"] }
-      : Simplify<{ __typename: T["__typename"] } & Fields<T, MemberShape<Shape, T["__typename"]>, M>>
+      : Simplify<
+          { __typename: T["__typename"] } & Fields<T, MemberShape<Shape, T["__typename"]>, M>
+        >
     : never;

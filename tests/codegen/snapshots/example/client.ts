@@ -176,17 +176,17 @@ export interface SpecQLPaginators {
   users<S extends schema.UserSelection | true = true>(
     args?: $.PageArgs<schema.QueryUsersArgs>,
     selection?: S & $.Exact<schema.UserSelection | true, S>,
-  ): AsyncGenerator<$.FieldResult<schema.User, schema.UserSelection | true, S>, void, undefined>;
+  ): AsyncIterableIterator<$.FieldResult<schema.User, schema.UserSelection | true, S>>;
   /** Walks every page of `posts`; `selection` is per node. */
   posts<S extends schema.PostSelection | true = true>(
     args?: $.PageArgs<schema.QueryPostsArgs>,
     selection?: S & $.Exact<schema.PostSelection | true, S>,
-  ): AsyncGenerator<$.FieldResult<schema.Post, schema.PostSelection | true, S>, void, undefined>;
+  ): AsyncIterableIterator<$.FieldResult<schema.Post, schema.PostSelection | true, S>>;
   /** Walks every page of `comments`; `selection` is per node. */
   comments<S extends schema.CommentSelection | true = true>(
     args?: $.PageArgs<schema.QueryCommentsArgs>,
     selection?: S & $.Exact<schema.CommentSelection | true, S>,
-  ): AsyncGenerator<$.FieldResult<schema.Comment, schema.CommentSelection | true, S>, void, undefined>;
+  ): AsyncIterableIterator<$.FieldResult<schema.Comment, schema.CommentSelection | true, S>>;
 }
 
 /** A typed client of a SpecQL API. */

@@ -19,7 +19,9 @@ export interface SpecQLQueries {
   everythings<S extends schema.EverythingConnectionSelection | true = true>(
     args?: schema.QueryEverythingsArgs,
     selection?: S & $.Exact<schema.EverythingConnectionSelection | true, S>,
-  ): Promise<$.FieldResult<schema.EverythingConnection, schema.EverythingConnectionSelection | true, S>>;
+  ): Promise<
+    $.FieldResult<schema.EverythingConnection, schema.EverythingConnectionSelection | true, S>
+  >;
   article<S extends schema.ArticleSelection | true = true>(
     args: schema.QueryArticleArgs,
     selection?: S & $.Exact<schema.ArticleSelection | true, S>,
@@ -107,7 +109,9 @@ export interface SpecQLQueries {
   snapshots<S extends schema.SnapshotConnectionSelection | true = true>(
     args?: schema.QuerySnapshotsArgs,
     selection?: S & $.Exact<schema.SnapshotConnectionSelection | true, S>,
-  ): Promise<$.FieldResult<schema.SnapshotConnection, schema.SnapshotConnectionSelection | true, S>>;
+  ): Promise<
+    $.FieldResult<schema.SnapshotConnection, schema.SnapshotConnectionSelection | true, S>
+  >;
   ping<S extends schema.PingSelection | true = true>(
     args: schema.QueryPingArgs,
     selection?: S & $.Exact<schema.PingSelection | true, S>,
@@ -221,11 +225,15 @@ export interface SpecQLMutations {
   createEverythings<S extends schema.EverythingBatchItemSelection | true = true>(
     args: schema.MutationCreateEverythingsArgs,
     selection?: S & $.Exact<schema.EverythingBatchItemSelection | true, S>,
-  ): Promise<$.FieldResult<schema.EverythingBatchItem[], schema.EverythingBatchItemSelection | true, S>>;
+  ): Promise<
+    $.FieldResult<schema.EverythingBatchItem[], schema.EverythingBatchItemSelection | true, S>
+  >;
   deleteEverythings<S extends schema.EverythingBatchItemSelection | true = true>(
     args: schema.MutationDeleteEverythingsArgs,
     selection?: S & $.Exact<schema.EverythingBatchItemSelection | true, S>,
-  ): Promise<$.FieldResult<schema.EverythingBatchItem[], schema.EverythingBatchItemSelection | true, S>>;
+  ): Promise<
+    $.FieldResult<schema.EverythingBatchItem[], schema.EverythingBatchItemSelection | true, S>
+  >;
   createArticle<S extends schema.ArticleSelection | true = true>(
     args: schema.MutationCreateArticleArgs,
     selection?: S & $.Exact<schema.ArticleSelection | true, S>,
@@ -694,11 +702,15 @@ export interface SpecQLMutations {
   createSnapshots<S extends schema.SnapshotBatchItemSelection | true = true>(
     args: schema.MutationCreateSnapshotsArgs,
     selection?: S & $.Exact<schema.SnapshotBatchItemSelection | true, S>,
-  ): Promise<$.FieldResult<schema.SnapshotBatchItem[], schema.SnapshotBatchItemSelection | true, S>>;
+  ): Promise<
+    $.FieldResult<schema.SnapshotBatchItem[], schema.SnapshotBatchItemSelection | true, S>
+  >;
   deleteSnapshots<S extends schema.SnapshotBatchItemSelection | true = true>(
     args: schema.MutationDeleteSnapshotsArgs,
     selection?: S & $.Exact<schema.SnapshotBatchItemSelection | true, S>,
-  ): Promise<$.FieldResult<schema.SnapshotBatchItem[], schema.SnapshotBatchItemSelection | true, S>>;
+  ): Promise<
+    $.FieldResult<schema.SnapshotBatchItem[], schema.SnapshotBatchItemSelection | true, S>
+  >;
   createPing<S extends schema.PingSelection | true = true>(
     args: schema.MutationCreatePingArgs,
     selection?: S & $.Exact<schema.PingSelection | true, S>,
@@ -839,82 +851,82 @@ export interface SpecQLPaginators {
   docs<S extends schema.DocSelection | true = true>(
     args?: $.PageArgs<schema.QueryDocsArgs>,
     selection?: S & $.Exact<schema.DocSelection | true, S>,
-  ): AsyncGenerator<$.FieldResult<schema.Doc, schema.DocSelection | true, S>, void, undefined>;
+  ): AsyncIterableIterator<$.FieldResult<schema.Doc, schema.DocSelection | true, S>>;
   /** Walks every page of `everythings`; `selection` is per node. */
   everythings<S extends schema.EverythingSelection | true = true>(
     args?: $.PageArgs<schema.QueryEverythingsArgs>,
     selection?: S & $.Exact<schema.EverythingSelection | true, S>,
-  ): AsyncGenerator<$.FieldResult<schema.Everything, schema.EverythingSelection | true, S>, void, undefined>;
+  ): AsyncIterableIterator<$.FieldResult<schema.Everything, schema.EverythingSelection | true, S>>;
   /** Walks every page of `articles`; `selection` is per node. */
   articles<S extends schema.ArticleSelection | true = true>(
     args?: $.PageArgs<schema.QueryArticlesArgs>,
     selection?: S & $.Exact<schema.ArticleSelection | true, S>,
-  ): AsyncGenerator<$.FieldResult<schema.Article, schema.ArticleSelection | true, S>, void, undefined>;
+  ): AsyncIterableIterator<$.FieldResult<schema.Article, schema.ArticleSelection | true, S>>;
   /** Walks every page of `users`; `selection` is per node. */
   users<S extends schema.UserSelection | true = true>(
     args?: $.PageArgs<schema.QueryUsersArgs>,
     selection?: S & $.Exact<schema.UserSelection | true, S>,
-  ): AsyncGenerator<$.FieldResult<schema.User, schema.UserSelection | true, S>, void, undefined>;
+  ): AsyncIterableIterator<$.FieldResult<schema.User, schema.UserSelection | true, S>>;
   /** Walks every page of `seats`; `selection` is per node. */
   seats<S extends schema.SeatSelection | true = true>(
     args?: $.PageArgs<schema.QuerySeatsArgs>,
     selection?: S & $.Exact<schema.SeatSelection | true, S>,
-  ): AsyncGenerator<$.FieldResult<schema.Seat, schema.SeatSelection | true, S>, void, undefined>;
+  ): AsyncIterableIterator<$.FieldResult<schema.Seat, schema.SeatSelection | true, S>>;
   /** Walks every page of `owners`; `selection` is per node. */
   owners<S extends schema.OwnerSelection | true = true>(
     args?: $.PageArgs<schema.QueryOwnersArgs>,
     selection?: S & $.Exact<schema.OwnerSelection | true, S>,
-  ): AsyncGenerator<$.FieldResult<schema.Owner, schema.OwnerSelection | true, S>, void, undefined>;
+  ): AsyncIterableIterator<$.FieldResult<schema.Owner, schema.OwnerSelection | true, S>>;
   /** Walks every page of `pets`; `selection` is per node. */
   pets<S extends schema.PetSelection | true = true>(
     args?: $.PageArgs<schema.QueryPetsArgs>,
     selection?: S & $.Exact<schema.PetSelection | true, S>,
-  ): AsyncGenerator<$.FieldResult<schema.Pet, schema.PetSelection | true, S>, void, undefined>;
+  ): AsyncIterableIterator<$.FieldResult<schema.Pet, schema.PetSelection | true, S>>;
   /** Walks every page of `toys`; `selection` is per node. */
   toys<S extends schema.ToySelection | true = true>(
     args?: $.PageArgs<schema.QueryToysArgs>,
     selection?: S & $.Exact<schema.ToySelection | true, S>,
-  ): AsyncGenerator<$.FieldResult<schema.Toy, schema.ToySelection | true, S>, void, undefined>;
+  ): AsyncIterableIterator<$.FieldResult<schema.Toy, schema.ToySelection | true, S>>;
   /** Walks every page of `clubs`; `selection` is per node. */
   clubs<S extends schema.ClubSelection | true = true>(
     args?: $.PageArgs<schema.QueryClubsArgs>,
     selection?: S & $.Exact<schema.ClubSelection | true, S>,
-  ): AsyncGenerator<$.FieldResult<schema.Club, schema.ClubSelection | true, S>, void, undefined>;
+  ): AsyncIterableIterator<$.FieldResult<schema.Club, schema.ClubSelection | true, S>>;
   /** Walks every page of `vets`; `selection` is per node. */
   vets<S extends schema.VetSelection | true = true>(
     args?: $.PageArgs<schema.QueryVetsArgs>,
     selection?: S & $.Exact<schema.VetSelection | true, S>,
-  ): AsyncGenerator<$.FieldResult<schema.Vet, schema.VetSelection | true, S>, void, undefined>;
+  ): AsyncIterableIterator<$.FieldResult<schema.Vet, schema.VetSelection | true, S>>;
   /** Walks every page of `memos`; `selection` is per node. */
   memos<S extends schema.MemoSelection | true = true>(
     args?: $.PageArgs<schema.QueryMemosArgs>,
     selection?: S & $.Exact<schema.MemoSelection | true, S>,
-  ): AsyncGenerator<$.FieldResult<schema.Memo, schema.MemoSelection | true, S>, void, undefined>;
+  ): AsyncIterableIterator<$.FieldResult<schema.Memo, schema.MemoSelection | true, S>>;
   /** Walks every page of `collars`; `selection` is per node. */
   collars<S extends schema.CollarSelection | true = true>(
     args?: $.PageArgs<schema.QueryCollarsArgs>,
     selection?: S & $.Exact<schema.CollarSelection | true, S>,
-  ): AsyncGenerator<$.FieldResult<schema.Collar, schema.CollarSelection | true, S>, void, undefined>;
+  ): AsyncIterableIterator<$.FieldResult<schema.Collar, schema.CollarSelection | true, S>>;
   /** Walks every page of `snapshots`; `selection` is per node. */
   snapshots<S extends schema.SnapshotSelection | true = true>(
     args?: $.PageArgs<schema.QuerySnapshotsArgs>,
     selection?: S & $.Exact<schema.SnapshotSelection | true, S>,
-  ): AsyncGenerator<$.FieldResult<schema.Snapshot, schema.SnapshotSelection | true, S>, void, undefined>;
+  ): AsyncIterableIterator<$.FieldResult<schema.Snapshot, schema.SnapshotSelection | true, S>>;
   /** Walks every page of `pings`; `selection` is per node. */
   pings<S extends schema.PingSelection | true = true>(
     args?: $.PageArgs<schema.QueryPingsArgs>,
     selection?: S & $.Exact<schema.PingSelection | true, S>,
-  ): AsyncGenerator<$.FieldResult<schema.Ping, schema.PingSelection | true, S>, void, undefined>;
+  ): AsyncIterableIterator<$.FieldResult<schema.Ping, schema.PingSelection | true, S>>;
   /** Walks every page of `pongs`; `selection` is per node. */
   pongs<S extends schema.PongSelection | true = true>(
     args?: $.PageArgs<schema.QueryPongsArgs>,
     selection?: S & $.Exact<schema.PongSelection | true, S>,
-  ): AsyncGenerator<$.FieldResult<schema.Pong, schema.PongSelection | true, S>, void, undefined>;
+  ): AsyncIterableIterator<$.FieldResult<schema.Pong, schema.PongSelection | true, S>>;
   /** Walks every page of `bookings`; `selection` is per node. */
   bookings<S extends schema.BookingSelection | true = true>(
     args?: $.PageArgs<schema.QueryBookingsArgs>,
     selection?: S & $.Exact<schema.BookingSelection | true, S>,
-  ): AsyncGenerator<$.FieldResult<schema.Booking, schema.BookingSelection | true, S>, void, undefined>;
+  ): AsyncIterableIterator<$.FieldResult<schema.Booking, schema.BookingSelection | true, S>>;
 }
 
 /** A typed client of a SpecQL API. */

@@ -3,4 +3,11 @@ export * from "./schema.js";
 export { createClient, meta } from "./client.js";
 export type { SpecQLClient, SpecQLMutations, SpecQLPaginators, SpecQLQueries } from "./client.js";
 export { GraphQLRequestError, NetworkError, SpecQLClientError, paginate } from "./runtime.js";
-export type { ClientOptions, ErrorCode, FetchLike, GraphQLErrorItem, JsonValue, Page } from "./runtime.js";
+export type {
+  ClientOptions,
+  ErrorCode,
+  FetchLike,
+  GraphQLErrorItem,
+  JsonValue,
+  Page,
+} from "./runtime.js";

@@ -2639,7 +2639,9 @@ export interface OwnerSelection {
   revisions?: true | (RevisionConnectionSelection & { __args?: OwnerRevisionsArgs });
   pets?: true | (PetConnectionSelection & { __args?: OwnerPetsArgs });
   toysByOwnerResource?: true | (ToyConnectionSelection & { __args?: OwnerToysByOwnerResourceArgs });
-  toysBySharersResource?: true | (ToyConnectionSelection & { __args?: OwnerToysBySharersResourceArgs });
+  toysBySharersResource?:
+    | true
+    | (ToyConnectionSelection & { __args?: OwnerToysBySharersResourceArgs });
   clubs?: true | (ClubConnectionSelection & { __args?: OwnerClubsArgs });
   vets?: true | (VetConnectionSelection & { __args?: OwnerVetsArgs });
   memos?: true | (MemoConnectionSelection & { __args?: OwnerMemosArgs });

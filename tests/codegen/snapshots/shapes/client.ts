@@ -74,7 +74,7 @@ export interface SpecQLPaginators {
   galleries<S extends schema.GallerySelection | true = true>(
     args?: $.PageArgs<schema.QueryGalleriesArgs>,
     selection?: S & $.Exact<schema.GallerySelection | true, S>,
-  ): AsyncGenerator<$.FieldResult<schema.Gallery, schema.GallerySelection | true, S>, void, undefined>;
+  ): AsyncIterableIterator<$.FieldResult<schema.Gallery, schema.GallerySelection | true, S>>;
 }
 
 /** A typed client of a SpecQL API. */
