@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.codegen.conftest import CASES, HERE, run_tsc, write_client
+from tests.codegen.conftest import CASES, HERE, ROOT, run_tsc, write_client
 
 TYPECHECK = HERE / "typecheck"
 TYPE_TESTS = ("example.types.ts", "shapes.types.ts")
@@ -59,3 +59,28 @@ def test_each_expected_error_is_an_error(tsc: Path, workspace: Path) -> None:
         (m["file"].removeprefix("bare."), int(m["line"])) for m in DIAGNOSTIC.finditer(done.stdout)
     }
     assert failed == expected, done.stdout
+
+
+# what the documentation's snippets take as given
+SNIPPET_PREAMBLE = """\
+declare const id: string;
+declare function token(): Promise<string>;
+declare const console: { log(...values: unknown[]): void };
+"""
+
+
+@pytest.mark.slow
+def test_readme_and_docs_snippets_compile(tsc: Path, workspace: Path) -> None:
+    """The ```ts blocks of README.md and docs/typescript.md, each file's blocks
+    as one module, against the example app's client."""
+    names = []
+    for doc in (ROOT / "README.md", ROOT / "docs" / "typescript.md"):
+        blocks = re.findall(r"```ts\n(.*?)```", doc.read_text(), flags=re.S)
+        assert blocks, doc
+        source = "\n".join(blocks).replace('"./api/index.js"', '"./example/index.js"')
+        name = f"snippets.{doc.stem.lower()}.ts"
+        (workspace / name).write_text(SNIPPET_PREAMBLE + source)
+        names.append(name)
+    # snippets leave values unused on purpose
+    done = run_tsc(tsc, "--noEmit", "--noUnusedLocals", "false", *names, cwd=workspace)
+    assert done.returncode == 0, done.stdout + done.stderr
