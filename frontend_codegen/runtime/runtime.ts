@@ -187,6 +187,9 @@ const fieldArgs = (field: FieldMeta): { readonly [arg: string]: string } =>
   typeof field === "string" ? {} : field[1];
 
 type Json = { [key: string]: unknown };
+/** `table[key]` if the table itself has it (never `constructor` and the like). */
+const own = <V>(table: { readonly [key: string]: V }, key: string): V | undefined =>
+  Object.hasOwn(table, key) ? table[key] : undefined;
 const SELECTION_KEYS = new Set(["__args", "__on"]); // keys of a selection that are not fields
 const isObject = (value: unknown): value is Json =>
   typeof value === "object" && value !== null && !Array.isArray(value);
@@ -206,7 +209,7 @@ class DocumentWriter {
     const written: string[] = [];
     for (const [name, value] of Object.entries(args)) {
       if (value === undefined) continue;
-      const type = types[name];
+      const type = own(types, name);
       if (type === undefined) throw new SpecQLClientError(`${where} has no argument ${name}`);
       const variable = this.variable([...path.slice(1), name].join("_"));
       this.declarations.push(`$${variable}: ${type}`);
@@ -218,9 +221,9 @@ class DocumentWriter {
 
   /** ` { ... }` for a selection of the named type, or "" for a scalar. */
   selectionSet(type: string, selection: unknown, path: string[]): string {
-    const members = this.meta.unions[type];
+    const members = own(this.meta.unions, type);
     if (members !== undefined) return ` { ${this.unionFields(type, members, selection, path)} }`;
-    if (this.meta.objects[type] === undefined) return "";
+    if (own(this.meta.objects, type) === undefined) return "";
     return ` { ${this.objectFields(type, selection, path)} }`;
   }
 
@@ -244,7 +247,7 @@ class DocumentWriter {
   }
 
   private objectFields(type: string, selection: unknown, path: string[]): string {
-    const fields = this.meta.objects[type] ?? {};
+    const fields = own(this.meta.objects, type) ?? {};
     const asked = Object.entries(isObject(selection) ? selection : {}).filter(
       ([key, value]) => !SELECTION_KEYS.has(key) && value !== undefined && value !== false,
     );
@@ -255,7 +258,7 @@ class DocumentWriter {
         parts.push(name);
         continue;
       }
-      const field = fields[name];
+      const field = own(fields, name);
       if (field === undefined) throw new SpecQLClientError(`${type} has no field ${name}`);
       const here = [...path, name];
       const args = isObject(value) ? this.arguments(value["__args"], fieldArgs(field), here) : "";
@@ -266,14 +269,14 @@ class DocumentWriter {
 
   /** Scalar and enum fields without arguments. */
   private defaultFields(type: string): string {
-    const fields = Object.entries(this.meta.objects[type] ?? {}).filter(
+    const fields = Object.entries(own(this.meta.objects, type) ?? {}).filter(
       ([, field]) => typeof field === "string" && this.isLeaf(namedType(field)),
     );
     return fields.length > 0 ? fields.map(([name]) => name).join(" ") : "__typename";
   }
 
   private isLeaf(type: string): boolean {
-    return this.meta.objects[type] === undefined && this.meta.unions[type] === undefined;
+    return own(this.meta.objects, type) === undefined && own(this.meta.unions, type) === undefined;
   }
 
   private variable(base: string): string {
@@ -292,7 +295,8 @@ export function operation(
   selection: unknown,
 ): { query: string; variables: Data } {
   const root = meta[kind];
-  const definition = root === null ? undefined : meta.objects[root]?.[field];
+  const fields = root === null ? undefined : own(meta.objects, root);
+  const definition = fields === undefined ? undefined : own(fields, field);
   if (root === null || definition === undefined) {
     throw new SpecQLClientError(`the schema has no ${kind} ${field}`);
   }

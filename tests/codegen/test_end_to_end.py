@@ -133,6 +133,12 @@ def test_a_node_script_drives_the_example_app(
         "totalCount": 3,
         "titles": ["E2E one", "E2E three", "E2E two, edited"],
     }
+    assert steps["document"]["query"] == (
+        "query user($id: ID!, $user_posts_first: Int, $user_posts_orderBy: [PostOrderBy!]) "
+        "{ user(id: $id) { name posts(first: $user_posts_first, orderBy: $user_posts_orderBy) "
+        "{ totalCount nodes { title } } } }"
+    )
+    assert steps["document"]["variables"]["user_posts_orderBy"] == [{"title": "ASC"}]
     assert steps["notFound"] == "NOT_FOUND"
     assert steps["purge"] is True and steps["purged"] is None
     assert steps["badRequest"] == "BAD_REQUEST"

@@ -13,12 +13,14 @@ const [url, unusedPort] = process.argv.slice(2) as [string, string];
 const say = (step: string, value: unknown): void => console.log(JSON.stringify({ step, value }));
 
 let requests = 0;
+let lastBody = "";
 const globalFetch = (globalThis as unknown as { fetch: FetchLike }).fetch;
 const client = createClient({
   url,
   headers: async () => ({ "x-specql-user": "e2e-user" }), // the server takes the acting user from it
   fetch: (target, init) => {
     requests += 1;
+    lastBody = init.body;
     return globalFetch(target, init);
   },
 });
@@ -123,6 +125,7 @@ async function main(): Promise<void> {
     { name: true, posts: { __args: { first: 10, orderBy: [{ title: "ASC" }] }, totalCount: true, nodes: { title: true } } },
   );
   say("referrers", author === null ? null : { totalCount: author.posts.totalCount, titles: author.posts.nodes.map((p) => p.title) });
+  say("document", JSON.parse(lastBody)); // arguments travel as typed variables
 
   const missing = await failure(() => client.mutation.deletePost({ id: "no-such-post" }, { id: true }));
   say("notFound", missing instanceof GraphQLRequestError ? missing.code : String(missing));
