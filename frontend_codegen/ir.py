@@ -143,6 +143,11 @@ class Schema:
     mutation: ObjectType | None
     connections: tuple[Connection, ...]
 
+    @property
+    def roots(self) -> frozenset[str]:
+        """The names of the root types the client has functions for."""
+        return frozenset(root.name for root in (self.query, self.mutation) if root is not None)
+
     def object(self, name: str) -> ObjectType | None:
         return next((o for o in self.objects if o.name == name), None)
 

@@ -77,7 +77,8 @@ def check(schema: Schema) -> None:
         declare(selection_name(union.name), f"the selection of union {union.name}")
     for obj in schema.objects:
         declare(obj.name, f"type {obj.name}")
-        declare(selection_name(obj.name), f"the selection of type {obj.name}")
+        if obj.name not in schema.roots:  # no selection type: see render/schema.py
+            declare(selection_name(obj.name), f"the selection of type {obj.name}")
         for field in obj.fields:
             if field.args_name:
                 declare(field.args_name, f"the arguments of {obj.name}.{field.name}")

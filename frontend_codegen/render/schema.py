@@ -19,12 +19,11 @@ def render(schema: Schema) -> str:
     _section(code, "Input objects")
     types.inputs(code, schema)
     _section(code, "Objects: each type, its fields' arguments and its selection")
-    roots = {root.name for root in (schema.query, schema.mutation) if root is not None}
     for obj in schema.objects:
         code.blank()
         types.object_type(code, obj)
         selections.arguments(code, obj)
-        if obj.name not in roots:  # root fields are selected by the client's functions
+        if obj.name not in schema.roots:  # root fields are selected by the client's functions
             code.blank()
             selections.object_selection(code, obj)
     _section(code, "Unions")

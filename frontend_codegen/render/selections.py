@@ -20,11 +20,11 @@ from frontend_codegen.ir import Field, ObjectType, UnionType
 from frontend_codegen.render.types import input_fields
 
 
-def field_shape(field: Field, prefix: str = "") -> list[str]:
+def field_shape(field: Field) -> list[str]:
     """The alternatives of a field's selection shape (the table above)."""
     node = field.type.kind in ("object", "union")
-    args = f"{prefix}{field.args_name}" if field.args_name else None
-    selection = f"{prefix}{names.selection_name(field.type.name)}" if node else None
+    args = field.args_name
+    selection = names.selection_name(field.type.name) if node else None
     if args is None:
         return ["true", selection] if selection else ["boolean"]
     if field.required_args:
