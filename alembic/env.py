@@ -5,9 +5,8 @@ embedded store opens) and hands alembic an open connection.
 """
 
 from alembic import context
+from app.storage.sql.migrate import VERSION_TABLE
 from app.storage.sql.tables import metadata
-
-VERSION_TABLE = "specql_alembic_version"
 
 connection = context.config.attributes.get("connection")
 if connection is None:  # pragma: no cover - offline SQL generation

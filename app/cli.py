@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
 from app import __version__
+from app.config import Settings
 from app.errors import ConfigurationError, SpecQLError
+
+if TYPE_CHECKING:
+    from app.registry import Registry
+    from app.storage.sql.migrate import SchemaState
 
 cli = typer.Typer(help="SpecQL: versioned resources from msgspec Structs.", no_args_is_help=True)
 
@@ -49,10 +54,38 @@ _MODELS_HELP = (
 )
 
 
+# Storage options shared by the commands that open stores; each falls back to
+# its SPECQL_* environment variable, then to the default (see Settings).
+_DATA_DIR = typer.Option(
+    None, help="Where the disk and s3 profiles keep the SQLite file [env SPECQL_DATA_DIR; .specql]."
+)
+_PROFILE = typer.Option(
+    None,
+    help="memory, disk, s3 or postgres [env SPECQL_PROFILE; postgres when a database URL "
+    "is given, else s3 when an S3 URL is, else disk].",
+)
+_DATABASE_URL = typer.Option(
+    None, help="postgresql://user:password@host:5432/db [env SPECQL_DATABASE_URL]."
+)
+_S3_URL = typer.Option(
+    None, help="s3://bucket/prefix?endpoint=http://host:9000 [env SPECQL_S3_URL]."
+)
+
+
+def _settings(**options: str | None) -> Settings:
+    try:
+        return Settings.from_env(None, **options)
+    except ConfigurationError as exc:
+        _fail(exc)
+
+
 @cli.command()
 def serve(
     models: str = typer.Argument(None, help=_MODELS_HELP, show_default=False),
-    data_dir: str = typer.Option(".specql", help="Where the disk profile keeps data."),
+    data_dir: str = _DATA_DIR,
+    profile: str = _PROFILE,
+    database_url: str = _DATABASE_URL,
+    s3_url: str = _S3_URL,
     host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
     port: int = typer.Option(8000, help="Port to listen on."),
     reload: bool = typer.Option(False, help="Restart when Python files change (development)."),
@@ -69,18 +102,27 @@ def serve(
 
     from app.api import serve as serving
 
+    options = {
+        "data_dir": data_dir,
+        "profile": profile,
+        "database_url": database_url,
+        "s3_url": s3_url,
+    }
+    settings = _settings(**options)
     try:
-        app = serving.build_app(models, data_dir, user_header=user_header)
+        app = serving.build_app(models, settings, user_header=user_header)
     except (ConfigurationError, SpecQLError) as exc:
         _fail(exc)
     _tune_gc()
     url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}/graphql"
-    typer.echo(f"SpecQL serving {models or 'the example app'} from {data_dir}")
+    typer.echo(f"SpecQL serving {models or 'the example app'} on {_where(settings)}")
     typer.echo(f"GraphiQL: {url}")
     if reload:
         os.environ[serving.ENV_MODELS] = models or ""
-        os.environ[serving.ENV_DATA_DIR] = data_dir
         os.environ[serving.ENV_USER_HEADER] = user_header or ""
+        for name, value in options.items():
+            if value is not None:
+                os.environ[f"SPECQL_{name.upper()}"] = value
         uvicorn.run(
             "app.api.serve:app_from_env",
             factory=True,
@@ -91,6 +133,105 @@ def serve(
         )
     else:
         uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+
+
+def _where(settings: Settings) -> str:
+    """The profile and where it keeps data, without secrets."""
+    if settings.profile == "memory":
+        return "the memory profile (nothing is kept)"
+    places = []
+    if settings.profile == "postgres":
+        places.append(repr(settings).split("database_url=", 1)[1].split(",", 1)[0])
+    else:
+        places.append(settings.data_dir)
+    if settings.revision_store == "s3" and settings.s3_url:
+        places.append(settings.s3_url.split("?", 1)[0])
+    return f"the {settings.profile} profile ({', '.join(places)})"
+
+
+db = typer.Typer(help="Migrate and inspect the database of a profile.", no_args_is_help=True)
+cli.add_typer(db, name="db")
+
+
+@db.command("upgrade")
+def db_upgrade(
+    models: str = typer.Argument(None, help=_MODELS_HELP, show_default=False),
+    data_dir: str = _DATA_DIR,
+    profile: str = _PROFILE,
+    database_url: str = _DATABASE_URL,
+    s3_url: str = _S3_URL,
+) -> None:
+    """Apply SpecQL's migrations and create or extend the models' index tables
+    (backfilling new indexed fields). Safe to run again, and from several
+    replicas at once: one applies, the others wait."""
+    import asyncio
+
+    from app.api.serve import load_registry
+
+    settings = _settings(
+        data_dir=data_dir, profile=profile, database_url=database_url, s3_url=s3_url
+    )
+
+    async def upgrade() -> None:
+        registry = load_registry(models)
+        before = await _schema_state(registry, settings)
+        manager = await registry.open(settings)
+        await manager.close()
+        after = await _schema_state(registry, settings)
+        if before == after:
+            typer.echo(f"already up to date at migration {after.revision}")
+        else:
+            typer.echo(f"migration {before.revision or '(none)'} -> {after.revision}")
+            for name, was in before.models.items():
+                if was != "up to date":
+                    typer.echo(f"  {name}: {was} -> {after.models[name]}")
+
+    try:
+        asyncio.run(upgrade())
+    except (ConfigurationError, SpecQLError) as exc:
+        _fail(exc)
+
+
+@db.command("current")
+def db_current(
+    models: str = typer.Argument(None, help=_MODELS_HELP, show_default=False),
+    data_dir: str = _DATA_DIR,
+    profile: str = _PROFILE,
+    database_url: str = _DATABASE_URL,
+    s3_url: str = _S3_URL,
+) -> None:
+    """Show the applied migration and each model's table state; exit 1 when
+    an upgrade is pending. Changes nothing."""
+    import asyncio
+
+    from app.api.serve import load_registry
+
+    settings = _settings(
+        data_dir=data_dir, profile=profile, database_url=database_url, s3_url=s3_url
+    )
+    try:
+        state = asyncio.run(_schema_state(load_registry(models), settings))
+    except (ConfigurationError, SpecQLError) as exc:
+        _fail(exc)
+    typer.echo(f"database: {_where(settings)}")
+    shown = state.revision or "(none: run specql db upgrade)"
+    typer.echo(f"migration: {shown}" + (" (head)" if state.revision == state.head else ""))
+    for name, model_state in state.models.items():
+        typer.echo(f"  {name}: {model_state}")
+    if not state.up_to_date:
+        typer.echo("an upgrade is pending: run specql db upgrade")
+        raise typer.Exit(1)
+
+
+async def _schema_state(registry: Registry, settings: Settings) -> SchemaState:
+    from app.storage.profiles import open_stores
+
+    registry.check()
+    stores = open_stores(settings)
+    try:
+        return await stores.meta.schema_state(list(registry.specs.values()))  # type: ignore[attr-defined, no-any-return]
+    finally:
+        await stores.close()
 
 
 @cli.command()

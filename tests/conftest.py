@@ -6,17 +6,22 @@ Adding a profile is adding one entry to ``PROFILES``; every test that takes
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import hashlib
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable
+import urllib.parse
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
 import pytest
 
 from app import Registry, ResourceManager, Settings
+from app.storage.s3 import S3BlobStore
 from tests.models import build_registry
+from tests.s3_server import FAKE_KEY_ID, FAKE_SECRET, MotoServer
 
+BUCKET = "specql-tests"
 # The machine's PostgreSQL (trust auth); every test gets schemas of its own.
 DATABASE_URL = os.environ.get(
     "SPECQL_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test"
@@ -28,6 +33,9 @@ PROFILES: dict[str, Settings] = {
     "disk-files": Settings(profile="disk", revisions="files"),
     "disk-json": Settings(profile="disk", payload_format="json"),
     "postgres-inline": Settings(profile="postgres", database_url=DATABASE_URL, revisions="inline"),
+    # S3 URLs get the endpoint of the session's moto server (see ``moto``).
+    "s3": Settings(profile="s3", s3_url=f"s3://{BUCKET}"),
+    "postgres": Settings(profile="postgres", database_url=DATABASE_URL, s3_url=f"s3://{BUCKET}"),
 }
 
 
@@ -38,7 +46,41 @@ def isolated(settings: Settings, data_dir: str) -> Settings:
     changes: dict[str, Any] = {"data_dir": data_dir}
     if settings.profile == "postgres":
         changes["database_schema"] = f"t_{key}"
+    if settings.s3_url is not None:
+        assert MOTO_URL, "S3 profiles need the session's moto server (the settings fixture)"
+        endpoint = urllib.parse.quote(MOTO_URL, safe="")
+        changes["s3_url"] = (
+            f"{settings.s3_url}/{key}?endpoint={endpoint}&max_attempts=2&connect_timeout=2"
+        )
     return dataclasses.replace(settings, **changes)
+
+
+MOTO_URL = ""
+
+
+@pytest.fixture(scope="session")
+def moto() -> Iterator[MotoServer]:
+    """moto's S3 server over HTTP on a free loopback port, with the test bucket;
+    credentials come from the standard AWS variables, as in production."""
+    global MOTO_URL
+    with pytest.MonkeyPatch.context() as patch, MotoServer() as server:
+        patch.setenv("AWS_ACCESS_KEY_ID", FAKE_KEY_ID)
+        patch.setenv("AWS_SECRET_ACCESS_KEY", FAKE_SECRET)
+        patch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+        asyncio.run(_create_bucket(server))
+        MOTO_URL = server.url
+        try:
+            yield server
+        finally:
+            MOTO_URL = ""
+
+
+async def _create_bucket(server: MotoServer) -> None:
+    store = S3BlobStore(server.location(BUCKET))
+    try:
+        await store.ensure_bucket()
+    finally:
+        await store.close()
 
 
 async def drop_schemas(schemas: set[str]) -> None:
@@ -58,7 +100,10 @@ OpenManager = Callable[..., Awaitable[ResourceManager]]
 @pytest.fixture(params=list(PROFILES))
 def settings(request: pytest.FixtureRequest) -> Settings:
     """The settings of one storage profile (data_dir is set by ``open_manager``)."""
-    return PROFILES[request.param]
+    chosen = PROFILES[request.param]
+    if chosen.s3_url is not None:
+        request.getfixturevalue("moto")
+    return chosen
 
 
 @pytest.fixture

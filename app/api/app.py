@@ -20,7 +20,6 @@ from app.api import graphiql
 from app.api.auth import Authenticator, anonymous
 from app.api.graphql_http import GraphQLEndpoint
 from app.config import Settings
-from app.errors import SpecQLError
 from app.resources.manager import ResourceManager
 from schema_gen import Limits, build_schema
 
@@ -109,11 +108,11 @@ def create_app(
     async def ready() -> Response:
         if endpoint.manager is None:
             return JSONResponse({"status": "starting"}, 503)
-        try:
-            await endpoint.manager.ping()
-        except SpecQLError:
-            return JSONResponse({"status": "unavailable", "checks": {"meta": "down"}}, 503)
-        return JSONResponse({"status": "ready", "checks": {"meta": "up"}})
+        checks = await endpoint.manager.readiness()
+        shown = {name: "up" if up else "down" for name, up in checks.items()}
+        if not all(checks.values()):
+            return JSONResponse({"status": "unavailable", "checks": shown}, 503)
+        return JSONResponse({"status": "ready", "checks": shown})
 
     @api.get(ASSETS_PATH + "/{name}", include_in_schema=False)
     async def asset(name: str) -> Response:

@@ -24,7 +24,6 @@ from app.registry import Registry
 from app.resources.manager import ResourceManager
 
 ENV_MODELS = "SPECQL_MODELS"
-ENV_DATA_DIR = "SPECQL_DATA_DIR"
 ENV_USER_HEADER = "SPECQL_USER_HEADER"
 
 
@@ -91,19 +90,19 @@ async def seed_example(manager: ResourceManager) -> None:
         await seed(manager)
 
 
-def build_app(models: str | None, data_dir: str, *, user_header: str | None = None) -> FastAPI:
+def build_app(models: str | None, settings: Settings, *, user_header: str | None = None) -> FastAPI:
     registry = load_registry(models)
     options = ApiOptions(
         authenticator=user_from_header(user_header) if user_header else anonymous,
         on_open=seed_example if not models else None,
     )
-    return create_app(registry, settings=Settings(data_dir=data_dir), options=options)
+    return create_app(registry, settings=settings, options=options)
 
 
 def app_from_env() -> FastAPI:
     """The app for ``uvicorn --factory`` (used by ``specql serve --reload``)."""
     return build_app(
         os.environ.get(ENV_MODELS) or None,
-        os.environ.get(ENV_DATA_DIR, ".specql"),
+        Settings.from_env(),
         user_header=os.environ.get(ENV_USER_HEADER) or None,
     )

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import hashlib
+import logging
 import random
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -31,6 +32,7 @@ from app.errors import (
     ResourceDeletedError,
     ResourceExistsError,
     RevisionConflictError,
+    StorageError,
     ValidationFailedError,
 )
 from app.records import (
@@ -69,6 +71,8 @@ from app.types import Binary, RevisionStatus, new_id
 
 _RETRIES = 200  # optimistic retries of read-modify-write calls, with jittered backoff
 _MAX_ID = 128
+
+log = logging.getLogger("specql.manager")
 
 
 async def _backoff(attempt: int) -> None:
@@ -149,7 +153,18 @@ class ResourceManager:
         Raises:
             StorageError: one does not; the message names it.
         """
-        await self.stores.ping()
+        for name, problem in (await self.stores.readiness()).items():
+            if problem is not None:
+                raise StorageError(f"{name} store: {problem}")
+
+    async def readiness(self) -> dict[str, bool]:
+        """Per store (meta, and revisions and blobs where they are remote):
+        whether it answered just now. Failures are logged, not returned."""
+        found = await self.stores.readiness()
+        for name, problem in found.items():
+            if problem is not None:
+                log.warning("readiness: the %s store does not answer: %s", name, problem)
+        return {name: problem is None for name, problem in found.items()}
 
     def using(self, *, user: str | None = None, now: dt.datetime | None = None) -> OperationScope:
         """Act as ``user`` (and at ``now``) for writes inside ``with``/``async with``."""
@@ -1048,8 +1063,6 @@ class ResourceManager:
 
     def _decode(self, m: _Model, payload: bytes | None, revision_id: str) -> Any:
         if payload is None:
-            from app.errors import StorageError
-
             raise StorageError(f"payload of revision {revision_id!r} of {m.spec.name} is missing")
         return m.codec.decode(payload)
 

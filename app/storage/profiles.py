@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import os
 from pathlib import Path
 
 from app.config import Settings
-from app.errors import ConfigurationError
+from app.errors import ConfigurationError, StorageError
 from app.storage.base import BlobStore, MetaStore, RevisionStore
 from app.storage.cache import CachedRevisionStore
 
@@ -23,13 +24,21 @@ class Stores:
         await self.blobs.close()
         await self.meta.close()
 
-    async def ping(self) -> None:
-        """Reach every store (readiness); raises StorageError naming the one that failed."""
-        await self.meta.ping()
-        for store in (getattr(self.revisions, "inner", self.revisions), self.blobs):
+    async def readiness(self) -> dict[str, str | None]:
+        """Reach every store at once: None where it answered, else why not."""
+        revisions = getattr(self.revisions, "inner", self.revisions)  # under the cache
+        checks = {"meta": self.meta.ping}
+        for name, store in (("revisions", revisions), ("blobs", self.blobs)):
             ping = getattr(store, "ping", None)  # object stores; files and memory need none
             if ping is not None:
-                await ping()
+                checks[name] = ping
+        results = await asyncio.gather(*(c() for c in checks.values()), return_exceptions=True)
+        found: dict[str, str | None] = {}
+        for name, result in zip(checks, results, strict=True):
+            if isinstance(result, BaseException) and not isinstance(result, StorageError):
+                raise result
+            found[name] = str(result) if result is not None else None
+        return found
 
 
 def open_stores(settings: Settings) -> Stores:

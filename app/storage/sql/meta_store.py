@@ -209,6 +209,11 @@ class SqlMetaStore(_Reads, MetaStore):
     async def close(self) -> None:
         await self.runner.close()
 
+    async def schema_state(self, specs: Sequence[ResourceSpec]) -> migrate.SchemaState:
+        """The migration and model-table state, without changing anything."""
+        spec_list = list(specs)
+        return await self._guard(self.runner.ddl(lambda c: migrate.schema_state(c, spec_list)))  # type: ignore[no-any-return]
+
     async def ping(self) -> None:
         def run(db: Db) -> None:
             db.execute_text("SELECT 1")

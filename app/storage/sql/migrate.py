@@ -9,6 +9,7 @@ and dropping columns is costly on SQLite).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from pathlib import Path
@@ -18,6 +19,7 @@ import sqlalchemy as sa
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.operations import Operations
+from alembic.script import ScriptDirectory
 
 from alembic import command
 from app.errors import ConfigurationError
@@ -25,6 +27,28 @@ from app.resources.spec import ResourceSpec
 from app.storage.sql.tables import model_tables, models
 
 HEAD = "head"
+VERSION_TABLE = "specql_alembic_version"
+
+
+@dataclasses.dataclass(frozen=True)
+class SchemaState:
+    """What a database holds against what this SpecQL and registry need.
+
+    Attributes:
+        revision: the applied system-table migration, None on an empty database.
+        head: the newest migration this installation ships.
+        models: per registered model, ``up to date``, ``missing`` or what is pending.
+    """
+
+    revision: str | None
+    head: str | None
+    models: dict[str, str]
+
+    @property
+    def up_to_date(self) -> bool:
+        return self.revision == self.head and all(
+            v == "up to date" for v in self.models.values()
+        )
 
 
 def script_location() -> str:
@@ -45,6 +69,29 @@ def alembic_config(connection: sa.Connection | None = None) -> Config:
 
 def upgrade_system_tables(conn: sa.Connection) -> None:
     command.upgrade(alembic_config(conn), HEAD)
+
+
+def schema_state(conn: sa.Connection, specs: list[ResourceSpec]) -> SchemaState:
+    """Read (never change) the migration and per-model table state."""
+    context = MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE})
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    inspector = sa.inspect(conn)
+    previous: dict[str, set[str]] = {}
+    if inspector.has_table(models.name):
+        previous = {
+            name: set(json.loads(indexed))
+            for name, indexed in conn.execute(sa.select(models.c.name, models.c.indexed))
+        }
+    state: dict[str, str] = {}
+    for spec in specs:
+        if spec.name not in previous or not inspector.has_table(model_tables(spec).meta.name):
+            state[spec.name] = "missing"
+            continue
+        new_paths = sorted(set(spec.indexed) - previous[spec.name])
+        state[spec.name] = (
+            f"pending: new indexed fields {', '.join(new_paths)}" if new_paths else "up to date"
+        )
+    return SchemaState(context.get_current_revision(), head, state)
 
 
 def add_model_columns(conn: sa.Connection, specs: list[ResourceSpec]) -> dict[str, list[str]]:
