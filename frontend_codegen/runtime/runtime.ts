@@ -99,13 +99,13 @@ export type FetchLike = (
   init: { method: "POST"; headers: Record<string, string>; body: string },
 ) => Promise<{ ok: boolean; status: number; statusText: string; text(): Promise<string> }>;
 
-export type Headers = Record<string, string>;
+export type HeaderMap = Record<string, string>;
 
 export interface ClientOptions {
   /** The GraphQL endpoint, e.g. `http://127.0.0.1:8000/graphql`. */
   url: string;
   /** Sent with every request; a function is called per request (fresh tokens). */
-  headers?: Headers | (() => Headers | Promise<Headers>);
+  headers?: HeaderMap | (() => HeaderMap | Promise<HeaderMap>);
   /** Defaults to the global `fetch`. */
   fetch?: FetchLike;
 }
@@ -130,7 +130,7 @@ function isGraphQLBody(body: unknown): body is { data?: Data | null; errors?: Gr
 async function send(options: ClientOptions, query: string, variables: Data): Promise<Data> {
   const doFetch = options.fetch ?? globalFetch();
   const extra = typeof options.headers === "function" ? await options.headers() : options.headers;
-  const headers: Headers = {
+  const headers: HeaderMap = {
     "content-type": "application/json",
     accept: "application/graphql-response+json, application/json",
     ...extra,

@@ -84,3 +84,21 @@ def test_readme_and_docs_snippets_compile(tsc: Path, workspace: Path) -> None:
     # snippets leave values unused on purpose
     done = run_tsc(tsc, "--noEmit", "--noUnusedLocals", "false", *names, cwd=workspace)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.mark.slow
+def test_a_browser_project_compiles_it_and_passes_the_dom_fetch(tsc: Path, workspace: Path) -> None:
+    """With the DOM typings in scope, the schema's `Blob` stays in its module
+    and the DOM's `fetch` fits the `fetch` option."""
+    (workspace / "browser.ts").write_text(
+        'import { createClient } from "./field_types/index.js";\n'
+        'export const a = createClient({ url: "/graphql", fetch });\n'
+        "export const b = createClient({\n"
+        '  url: "/graphql",\n'
+        "  fetch: window.fetch.bind(window),\n"
+        '  headers: async () => ({ authorization: "Bearer t" }),\n'
+        "});\n"
+        "export const blob: Blob = new Blob([]);\n"
+    )
+    done = run_tsc(tsc, "--noEmit", "--lib", "ES2022,DOM", "browser.ts", cwd=workspace)
+    assert done.returncode == 0, done.stdout + done.stderr
