@@ -172,24 +172,19 @@ def db_upgrade(
         data_dir=data_dir, profile=profile, database_url=database_url, s3_url=s3_url
     )
 
-    async def upgrade() -> None:
-        registry = load_registry(models)
-        before = await _schema_state(registry, settings)
-        manager = await registry.open(settings)
+    async def upgrade() -> list[str]:
+        manager = await load_registry(models).open(settings)
         await manager.close()
-        after = await _schema_state(registry, settings)
-        if before == after:
-            typer.echo(f"already up to date at migration {after.revision}")
-        else:
-            typer.echo(f"migration {before.revision or '(none)'} -> {after.revision}")
-            for name, was in before.models.items():
-                if was != "up to date":
-                    typer.echo(f"  {name}: {was} -> {after.models[name]}")
+        return list(getattr(manager.stores.meta, "schema_changes", []))
 
     try:
-        asyncio.run(upgrade())
+        changes = asyncio.run(upgrade())
     except (ConfigurationError, SpecQLError) as exc:
         _fail(exc)
+    if not changes:
+        typer.echo("already up to date: nothing to do")
+    for change in changes:
+        typer.echo(change)
 
 
 @db.command("current")

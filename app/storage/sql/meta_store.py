@@ -149,6 +149,7 @@ class SqlMetaStore(_Reads, MetaStore):
         self.st.inline = capabilities.inline_payloads
         self._readers: dict[str, ops.RowReader] = {}
         self._referrer_targets: dict[str, list[tuple[str, str, str]]] = {}
+        self.schema_changes: list[str] = []  # what the last open() changed
 
     def _translate(self, exc: Exception) -> Exception | None:
         """The SpecQL error for a driver exception, None to let it pass."""
@@ -196,15 +197,21 @@ class SqlMetaStore(_Reads, MetaStore):
                         (spec.name, f.path, f.column)
                     )
 
+        changes: list[str] = []
+
         def prepare(conn: sa.Connection) -> dict[str, list[str]]:
-            migrate.upgrade_system_tables(conn)
-            return migrate.add_model_columns(conn, spec_list)
+            migrate.upgrade_system_tables(conn, changes)
+            return migrate.add_model_columns(conn, spec_list, changes)
 
         pending = await self._guard(self.runner.ddl(prepare))
         for model, paths in pending.items():
             if backfill is not None:
                 await backfill(model, paths)
-        await self._guard(self.runner.ddl(lambda c: migrate.build_model_indexes(c, spec_list)))
+                changes.append(f"{model}: backfilled {', '.join(paths)}")
+        await self._guard(
+            self.runner.ddl(lambda c: migrate.build_model_indexes(c, spec_list, changes))
+        )
+        self.schema_changes = changes
 
     async def close(self) -> None:
         await self.runner.close()

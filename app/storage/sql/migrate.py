@@ -67,13 +67,21 @@ def alembic_config(connection: sa.Connection | None = None) -> Config:
     return cfg
 
 
-def upgrade_system_tables(conn: sa.Connection) -> None:
+def current_revision(conn: sa.Connection) -> str | None:
+    context = MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE})
+    return context.get_current_revision()
+
+
+def upgrade_system_tables(conn: sa.Connection, changes: list[str]) -> None:
+    before = current_revision(conn)
     command.upgrade(alembic_config(conn), HEAD)
+    after = current_revision(conn)
+    if after != before:
+        changes.append(f"system tables: migration {before or '(none)'} -> {after}")
 
 
 def schema_state(conn: sa.Connection, specs: list[ResourceSpec]) -> SchemaState:
     """Read (never change) the migration and per-model table state."""
-    context = MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE})
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     inspector = sa.inspect(conn)
     previous: dict[str, set[str]] = {}
@@ -91,10 +99,12 @@ def schema_state(conn: sa.Connection, specs: list[ResourceSpec]) -> SchemaState:
         state[spec.name] = (
             f"pending: new indexed fields {', '.join(new_paths)}" if new_paths else "up to date"
         )
-    return SchemaState(context.get_current_revision(), head, state)
+    return SchemaState(current_revision(conn), head, state)
 
 
-def add_model_columns(conn: sa.Connection, specs: list[ResourceSpec]) -> dict[str, list[str]]:
+def add_model_columns(
+    conn: sa.Connection, specs: list[ResourceSpec], changes: list[str]
+) -> dict[str, list[str]]:
     """Create or extend model tables; return the paths each model must backfill:
     every path not indexed at the last successful open (a column kept from an
     earlier indexing holds stale values)."""
@@ -112,14 +122,17 @@ def add_model_columns(conn: sa.Connection, specs: list[ResourceSpec]) -> dict[st
             for side in t.side.values():
                 side.create(conn)
             _record(conn, spec)
+            changes.append(f"{spec.name}: created its tables")
             continue
         existing = {c["name"] for c in inspector.get_columns(t.meta.name)}
         for f in t.singles:
             if f.column not in existing:
                 ops.add_column(t.meta.name, sa.Column(f.column, t.meta.c[f.column].type))
+                changes.append(f"{spec.name}: added a column for {f.path}")
         for f in t.lists:
             if not inspector.has_table(t.side[f.column].name):
                 t.side[f.column].create(conn)
+                changes.append(f"{spec.name}: added a side table for {f.path}")
         known = previous.get(spec.name, set())
         new_paths = [path for path in spec.indexed if path not in known]
         if new_paths:
@@ -127,7 +140,9 @@ def add_model_columns(conn: sa.Connection, specs: list[ResourceSpec]) -> dict[st
     return backfill
 
 
-def build_model_indexes(conn: sa.Connection, specs: list[ResourceSpec]) -> None:
+def build_model_indexes(
+    conn: sa.Connection, specs: list[ResourceSpec], changes: list[str]
+) -> None:
     """Create missing indexes and drop those of paths no longer indexed."""
     inspector = sa.inspect(conn)
     for spec in specs:
@@ -139,6 +154,7 @@ def build_model_indexes(conn: sa.Connection, specs: list[ResourceSpec]) -> None:
                 if index.name not in present:
                     try:
                         index.create(conn)
+                        changes.append(f"{spec.name}: built index {index.name}")
                     except sa.exc.IntegrityError as exc:
                         group = t.unique_indexes.get(str(index.name), ())
                         raise ConfigurationError(
@@ -149,6 +165,7 @@ def build_model_indexes(conn: sa.Connection, specs: list[ResourceSpec]) -> None:
             for name in present - wanted:
                 if name and name.startswith(("ix_specql_", "uq_specql_")):
                     conn.execute(sa.text(f'DROP INDEX "{name}"'))
+                    changes.append(f"{spec.name}: dropped index {name}")
         _record(conn, spec)
 
 
