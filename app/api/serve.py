@@ -7,6 +7,7 @@ must hold exactly one Registry. With no MODELS, the bundled example app.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.util
 import os
@@ -19,7 +20,7 @@ from fastapi import FastAPI
 from app.api.app import ApiOptions, create_app
 from app.api.auth import anonymous, user_from_header
 from app.config import Settings
-from app.errors import ConfigurationError
+from app.errors import ConfigurationError, UniqueViolationError
 from app.registry import Registry
 from app.resources.manager import ResourceManager
 
@@ -87,7 +88,11 @@ async def seed_example(manager: ResourceManager) -> None:
     from app.example import seed
 
     if await manager.count("user", include_deleted=True) == 0:
-        await seed(manager)
+        # Replicas starting together may all find no users. The seed's first
+        # write is a user with a unique email, so every replica but one fails
+        # there, having written nothing, while the winner seeds.
+        with contextlib.suppress(UniqueViolationError):
+            await seed(manager)
 
 
 def build_app(models: str | None, settings: Settings, *, user_header: str | None = None) -> FastAPI:
