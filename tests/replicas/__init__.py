@@ -1,0 +1,1 @@
+"""Several real ``specql serve`` processes on one PostgreSQL and one S3."""
