@@ -13,6 +13,7 @@ from app.errors import ConfigurationError, SpecQLError
 
 if TYPE_CHECKING:
     from app.registry import Registry
+    from app.resources.manager import OrphanReport
     from app.storage.sql.migrate import SchemaState
 
 cli = typer.Typer(help="SpecQL: versioned resources from msgspec Structs.", no_args_is_help=True)
@@ -147,6 +148,48 @@ def _where(settings: Settings) -> str:
     if settings.revision_store == "s3" and settings.s3_url:
         places.append(settings.s3_url.split("?", 1)[0])
     return f"the {settings.profile} profile ({', '.join(places)})"
+
+
+@cli.command("gc")
+def collect_garbage(
+    models: str = typer.Argument(None, help=_MODELS_HELP, show_default=False),
+    data_dir: str = _DATA_DIR,
+    profile: str = _PROFILE,
+    database_url: str = _DATABASE_URL,
+    s3_url: str = _S3_URL,
+    grace: float = typer.Option(
+        3600.0, help="Seconds a payload must have existed; keep it far above your slowest write."
+    ),
+    dry_run: bool = typer.Option(False, help="List the orphans, delete nothing."),
+) -> None:
+    """Delete orphan revision payloads (left by writes that failed or crashed
+    before their meta committed). Safe while replicas write."""
+    import asyncio
+
+    from app.api.serve import load_registry
+
+    settings = _settings(
+        data_dir=data_dir, profile=profile, database_url=database_url, s3_url=s3_url
+    )
+
+    async def collect() -> OrphanReport:
+        manager = await load_registry(models).open(settings)
+        try:
+            return await manager.collect_orphans(grace_seconds=grace, dry_run=dry_run)
+        finally:
+            await manager.close()
+
+    try:
+        report = asyncio.run(collect())
+    except (ConfigurationError, SpecQLError) as exc:
+        _fail(exc)
+    for key in report.orphans:
+        typer.echo(f"orphan: {key.model} revision {key.revision_id} ({key.data_hash})")
+    verb = "would delete" if dry_run else "deleted"
+    typer.echo(
+        f"scanned {report.scanned} payloads: {len(report.orphans)} orphans older than "
+        f"{grace:g} s, {verb} {len(report.orphans) if dry_run else report.deleted}"
+    )
 
 
 db = typer.Typer(help="Migrate and inspect the database of a profile.", no_args_is_help=True)

@@ -11,10 +11,12 @@ on the current-revision pointer: no update is lost.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import hashlib
 import logging
 import random
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -107,6 +109,15 @@ def _valid_id(value: Any, what: str = "resource id") -> None:
             f"{what} {value!r} must be a string of 1 to {_MAX_ID} printable characters "
             "without slashes"
         )
+
+
+@dataclasses.dataclass
+class OrphanReport:
+    """What ``collect_orphans`` found: payloads listed, orphans, orphans deleted."""
+
+    scanned: int = 0
+    orphans: list[RevisionKey] = dataclasses.field(default_factory=list)
+    deleted: int = 0
 
 
 class _Model:
@@ -900,6 +911,43 @@ class ResourceManager:
         if content is None:
             raise NotFoundError(f"no blob has digest {digest!r}", digest=digest)
         return content
+
+    # -- maintenance ---------------------------------------------------------
+    async def collect_orphans(
+        self, *, grace_seconds: float = 3600.0, dry_run: bool = False
+    ) -> OrphanReport:
+        """Delete revision payloads no revision points at: those of writes that
+        failed or crashed between the payload write and the meta commit, of
+        drafts modified in place, of purges cut short. Safe while writers run:
+        a payload younger than ``grace_seconds`` is never touched (its meta
+        may be about to commit), and each candidate is checked against the
+        meta store just before the delete. Blobs are not collected.
+        """
+        if grace_seconds < 0:
+            raise BadRequestError("the grace period cannot be negative")
+        cutoff = time.time() - grace_seconds
+        report = OrphanReport()
+        candidates: list[RevisionKey] = []
+        async for key, modified in self.stores.revisions.list_keys():
+            report.scanned += 1
+            if modified <= cutoff:
+                candidates.append(key)
+            if len(candidates) >= 1000:
+                await self._drop_orphans(candidates, report, dry_run)
+                candidates = []
+        if candidates:
+            await self._drop_orphans(candidates, report, dry_run)
+        return report
+
+    async def _drop_orphans(
+        self, candidates: list[RevisionKey], report: OrphanReport, dry_run: bool
+    ) -> None:
+        known = await self.stores.meta.known_payloads(candidates)
+        orphans = [k for k in candidates if k not in known]
+        report.orphans.extend(orphans)
+        if orphans and not dry_run:
+            await self.stores.revisions.delete_many(orphans)
+            report.deleted += len(orphans)
 
     # -- internals ---------------------------------------------------------
     async def _prepare(

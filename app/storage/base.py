@@ -238,6 +238,10 @@ class MetaReader(ABC):
     async def payload_keys(self, model: str, resource_id: str) -> list[RevisionKey]:
         """Keys of every payload of a resource (used before a purge)."""
 
+    @abstractmethod
+    async def known_payloads(self, keys: Sequence[RevisionKey]) -> set[RevisionKey]:
+        """The keys among ``keys`` that a revision row points at (orphan collection)."""
+
 
 class MetaTransaction(MetaReader):
     """A transaction: reads see its own writes; nothing is visible before commit."""
@@ -327,6 +331,12 @@ class RevisionStore(ABC):
     async def delete_many(self, keys: Sequence[RevisionKey]) -> None:
         """Remove payloads; missing keys are ignored."""
 
+    def list_keys(self) -> AsyncIterator[tuple[RevisionKey, float]]:
+        """Every stored key with its last-modified time (epoch seconds), for
+        orphan collection. Stores whose payloads commit with the meta (inline)
+        or die with the process (memory) have no orphans and list nothing."""
+        return _nothing()
+
     async def close(self) -> None:  # noqa: B027 - optional: most stores hold nothing
         """Release resources."""
 
@@ -364,3 +374,8 @@ class BlobStore(ABC):
 
     async def close(self) -> None:  # noqa: B027 - optional: most stores hold nothing
         """Release resources."""
+
+
+async def _nothing() -> AsyncIterator[tuple[RevisionKey, float]]:
+    return
+    yield

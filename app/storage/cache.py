@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 
 from app.storage.base import RevisionKey, RevisionStore
 
@@ -63,6 +63,9 @@ class CachedRevisionStore(RevisionStore):
             if old is not None:
                 self._bytes -= len(old)
         await self.inner.delete_many(keys)
+
+    def list_keys(self) -> AsyncIterator[tuple[RevisionKey, float]]:
+        return self.inner.list_keys()
 
     async def close(self) -> None:
         await self.inner.close()

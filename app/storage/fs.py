@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import os
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -77,6 +77,24 @@ class FsRevisionStore(RevisionStore):
                     self._path(key).unlink()
 
         await _io(run)
+
+    async def list_keys(self) -> AsyncIterator[tuple[RevisionKey, float]]:
+        """Payload files as keys with their mtime; temporaries and strays are skipped."""
+
+        def scan() -> list[tuple[RevisionKey, float]]:
+            found = []
+            for path in self.root.glob("*/*/*"):
+                rid, dot, data_hash = path.name.partition(".")
+                if not dot or path.name.startswith(".") or "." in data_hash:
+                    continue
+                with contextlib.suppress(FileNotFoundError):
+                    found.append(
+                        (RevisionKey(path.parent.parent.name, rid, data_hash), path.stat().st_mtime)
+                    )
+            return found
+
+        for item in await _io(scan):
+            yield item
 
 
 class FsBlobStore(BlobStore):

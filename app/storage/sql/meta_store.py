@@ -115,6 +115,9 @@ class _Reads:
     async def payload_keys(self, model: str, resource_id: str) -> list[RevisionKey]:
         return await self._read(ops.payload_keys, self.st, model, resource_id)  # type: ignore[no-any-return]
 
+    async def known_payloads(self, keys: Sequence[RevisionKey]) -> set[RevisionKey]:
+        return await self._read(ops.known_payloads, self.st, keys)  # type: ignore[no-any-return]
+
 
 class _SqlTransaction(_Reads, MetaTransaction):
     def __init__(self, store: SqlMetaStore) -> None:

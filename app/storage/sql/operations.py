@@ -160,6 +160,20 @@ def payload_keys(db: Db, st: Statements, model: str, resource_id: str) -> list[R
     return [RevisionKey(model, rid, h) for rid, h in rows]
 
 
+def known_payloads(db: Db, st: Statements, keys: Sequence[RevisionKey]) -> set[RevisionKey]:
+    wanted = set(keys)
+    ids = sorted({k.revision_id for k in keys})
+    found: set[RevisionKey] = set()
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start : start + CHUNK]
+        params = {f"i{k}": v for k, v in enumerate(chunk)}
+        for model, rid, data_hash in db.rows(st.revision_hashes(len(chunk)), params):
+            key = RevisionKey(model, rid, data_hash)
+            if key in wanted:
+                found.add(key)
+    return found
+
+
 # writes --------------------------------------------------------------------
 
 

@@ -166,6 +166,14 @@ class Statements:
             ),
         )
 
+    def revision_hashes(self, n: int) -> Compiled:
+        return self.compiled(
+            ("revision_hashes", n),
+            lambda: sa.select(
+                revisions.c.model, revisions.c.revision_id, revisions.c.data_hash
+            ).where(revisions.c.revision_id.in_(params(f"i{k}" for k in range(n)))),
+        )
+
     def payloads(self, n: int) -> Compiled:
         return self.compiled(
             ("payloads", n),
