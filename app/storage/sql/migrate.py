@@ -46,9 +46,7 @@ class SchemaState:
 
     @property
     def up_to_date(self) -> bool:
-        return self.revision == self.head and all(
-            v == "up to date" for v in self.models.values()
-        )
+        return self.revision == self.head and all(v == "up to date" for v in self.models.values())
 
 
 def script_location() -> str:
@@ -140,9 +138,7 @@ def add_model_columns(
     return backfill
 
 
-def build_model_indexes(
-    conn: sa.Connection, specs: list[ResourceSpec], changes: list[str]
-) -> None:
+def build_model_indexes(conn: sa.Connection, specs: list[ResourceSpec], changes: list[str]) -> None:
     """Create missing indexes and drop those of paths no longer indexed."""
     inspector = sa.inspect(conn)
     for spec in specs:
