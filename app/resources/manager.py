@@ -83,6 +83,16 @@ async def _backoff(attempt: int) -> None:
     await asyncio.sleep(random.uniform(0, min(0.05, 0.0005 * 2 ** min(attempt, 10))))
 
 
+def _blob_digest(digest: Any) -> str:
+    if not (
+        isinstance(digest, str)
+        and len(digest) == 64
+        and all(c in "0123456789abcdef" for c in digest)
+    ):
+        raise BadRequestError(f"{digest!r} is not a SHA-256 digest")
+    return digest
+
+
 def _scoped(path: str, op: str, value: Any, where: Filter | Mapping[str, Any] | None) -> Filter:
     """``path op value`` and ``where``, in the shape the dict form
     ``{path: {op: value}, "and": [where]}`` parses to, so the cursors of a
@@ -901,16 +911,18 @@ class ResourceManager:
         return Binary(digest, len(content), content_type)
 
     async def get_blob(self, digest: str) -> bytes:
-        if not (
-            isinstance(digest, str)
-            and len(digest) == 64
-            and all(c in "0123456789abcdef" for c in digest)
-        ):
-            raise BadRequestError(f"{digest!r} is not a SHA-256 digest")
-        content = await self.stores.blobs.get(digest)
+        content = await self.stores.blobs.get(_blob_digest(digest))
         if content is None:
             raise NotFoundError(f"no blob has digest {digest!r}", digest=digest)
         return content
+
+    async def blob_url(self, digest: str, *, expires_in: int = 3600) -> str | None:
+        """A presigned download URL valid for ``expires_in`` seconds, where the
+        blob store can make one (S3); None where blobs are only served by the
+        API (files, memory, PostgreSQL)."""
+        if not (await self.stores.blobs.exists([_blob_digest(digest)]))[0]:
+            raise NotFoundError(f"no blob has digest {digest!r}", digest=digest)
+        return await self.stores.blobs.download_url(digest, expires_in)
 
     # -- maintenance ---------------------------------------------------------
     async def collect_orphans(
