@@ -1,15 +1,22 @@
-"""Workload W2: GraphQL over HTTP on the disk profile, optionally side by side
-with the peer specstar (its own venv and server, see peers/README.md).
+"""Workload W2: GraphQL over HTTP on one storage profile, optionally side by
+side with the peer specstar (its own venv and server, see peers/README.md).
 
-    python benchmarks/w2.py                          # SpecQL only, 15 s per load
+    python benchmarks/w2.py                          # SpecQL only, disk, 15 s per load
     python benchmarks/w2.py --duration 3             # smoke run
     python benchmarks/w2.py --peer specstar --write  # both, and rewrite the W2 block of RESULTS.md
+    python benchmarks/w2.py --profile postgres-inline --peer specstar
+
+Profiles are W1's (``bench_profiles.py``): ``disk``, ``postgres-inline``
+(PostgreSQL in a schema made for the run, dropped after) and ``postgres``
+(plus S3 on a moto server the script starts). The server gets the same stores
+through ``SPECQL_*`` variables. On the PostgreSQL profiles specstar's server
+runs on its PostgreSQL storage, in a database made for the run.
 
 What it does, per side:
 
 1. Loads --n items (W1's data: ``make_item`` with ``random.Random(42)``,
-   ``item-0`` .. ``item-{n-1}``) into a fresh data directory. SpecQL: through
-   the Python API (``registry.open(profile="disk")``, ``create_many`` in
+   ``item-0`` .. ``item-{n-1}``) into fresh stores. SpecQL: through
+   the Python API (``registry.open(settings)``, ``create_many`` in
    batches); specstar: its server loads them itself on start
    (``peers/specstar_w2_server.py --fresh``). The ids go to a JSON file.
 2. Starts one server process: ``specql serve benchmarks/w2_models.py`` (uvicorn,
@@ -54,6 +61,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+from bench_profiles import DATABASE_URL, PROFILES, bench_storage, fresh_database  # noqa: E402
 from w2_models import registry  # noqa: E402
 from workload import CATEGORIES, Item, make_item, specstar_python  # noqa: E402
 
@@ -68,7 +76,12 @@ LOAD_NAMES = {
 POSTGRAPHILE = {"a": 1715.0, "b": 1143.0, "c": 1779.0}
 TARGET_VS_POSTGRAPHILE = 0.5
 TARGET_VS_SPECSTAR = 10.0
-START, END = "<!-- W2:start -->", "<!-- W2:end -->"
+
+
+def markers(profile: str) -> tuple[str, str]:
+    """The RESULTS.md block of a profile's W2 run."""
+    key = "W2" if profile == "disk" else f"W2-{profile}"
+    return f"<!-- {key}:start -->", f"<!-- {key}:end -->"
 
 
 # -- helpers -----------------------------------------------------------------
@@ -161,13 +174,19 @@ def server_stack(python: str) -> str:
 class Server:
     """One server subprocess with its log file; stopped with SIGTERM."""
 
-    def __init__(self, name: str, argv: list[str], log_path: Path) -> None:
+    def __init__(
+        self, name: str, argv: list[str], log_path: Path, env: dict[str, str] | None = None
+    ) -> None:
         self.name = name
         self.log_path = log_path
         self._log = log_path.open("wb")
         log(f"starting {name}: {' '.join(argv)}")
         self.proc = subprocess.Popen(
-            argv, stdout=self._log, stderr=subprocess.STDOUT, cwd=HERE.parent
+            argv,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            cwd=HERE.parent,
+            env={**os.environ, **(env or {})},
         )
 
     def wait_ready(self, check: Any, limit: float) -> None:
@@ -274,10 +293,10 @@ def expected_page(items: list[Item], category: str) -> list[float]:
 # -- SpecQL ------------------------------------------------------------------
 
 
-async def load_specql(data_dir: Path, n: int, batch: int) -> tuple[list[str], list[Item]]:
+async def load_specql(settings: Any, n: int, batch: int) -> tuple[list[str], list[Item]]:
     rng = random.Random(42)
     items = [make_item(rng, i) for i in range(n)]
-    manager = await registry.open(profile="disk", data_dir=str(data_dir))
+    manager = await registry.open(settings)
     try:
         ids: list[str] = []
         t0 = time.perf_counter()
@@ -292,7 +311,8 @@ async def load_specql(data_dir: Path, n: int, batch: int) -> tuple[list[str], li
     return ids, items
 
 
-def specql_argv(args: argparse.Namespace, data_dir: Path) -> list[str]:
+def specql_argv(args: argparse.Namespace) -> list[str]:
+    """``specql serve``; the stores come from the ``SPECQL_*`` environment."""
     script = Path(sys.executable).parent / "specql"
     head = (
         [str(script)]
@@ -307,22 +327,28 @@ def specql_argv(args: argparse.Namespace, data_dir: Path) -> list[str]:
         *head,
         "serve",
         str(HERE / "w2_models.py"),
-        "--data-dir",
-        str(data_dir),
         "--port",
         str(args.port),
     ]
 
 
 def run_specql(args: argparse.Namespace, work: Path) -> dict[str, Any]:
-    data_dir = work / "specql-data"
-    ids, items = asyncio.run(load_specql(data_dir, args.n, args.batch))
+    with bench_storage(args.profile, database_url=args.database_url) as storage:
+        return run_specql_on(args, work, storage)
+
+
+def run_specql_on(args: argparse.Namespace, work: Path, storage: Any) -> dict[str, Any]:
+    ids, items = asyncio.run(load_specql(storage.settings, args.n, args.batch))
     ids_file = work / "specql-ids.json"
     ids_file.write_text(json.dumps(ids))
 
     base = f"http://127.0.0.1:{args.port}"
-    server = Server("specql serve", specql_argv(args, data_dir), work / "specql-server.log")
-    results: dict[str, Any] = {"stack": server_stack(sys.executable), "loads": {}}
+    server = Server("specql serve", specql_argv(args), work / "specql-server.log", env=storage.env)
+    results: dict[str, Any] = {
+        "stack": server_stack(sys.executable),
+        "storage": storage.label,
+        "loads": {},
+    }
     try:
         server.wait_ready(
             lambda: urllib.request.urlopen(base + "/health", timeout=2).status == 200, 60
@@ -396,6 +422,13 @@ def run_specql(args: argparse.Namespace, work: Path) -> dict[str, Any]:
 
 
 def run_specstar(args: argparse.Namespace, work: Path) -> dict[str, Any]:
+    if args.profile == "disk":
+        return run_specstar_on(args, work, None)
+    with fresh_database(args.database_url, prefix="specstar_w2") as url:
+        return run_specstar_on(args, work, url)
+
+
+def run_specstar_on(args: argparse.Namespace, work: Path, postgres: str | None) -> dict[str, Any]:
     python = specstar_python()
     rng = random.Random(42)
     items = [make_item(rng, i) for i in range(args.n)]
@@ -413,6 +446,7 @@ def run_specstar(args: argparse.Namespace, work: Path) -> dict[str, Any]:
             "--n",
             str(args.n),
             "--fresh",
+            *(["--postgres", postgres] if postgres else []),
         ],
         work / "specstar-server.log",
     )
@@ -560,19 +594,39 @@ def write_results(
 ) -> None:
     path = HERE / "RESULTS.md"
     text = path.read_text() if path.exists() else "# Benchmark results\n"
+    start, end = markers(args.profile)
     load1, load5, _ = env["loadavg_before"]
     after1, _, _ = env["loadavg_after"]
+    on_disk = args.profile == "disk"
     peer_note = (
         f" specstar {peer['version']} ({peer['stack']}) ran the same loads right after, on its"
         " own (`peers/specstar_w2_server.py`: GraphQL via its `GraphQLRouteTemplate`,"
-        " disk backend, W1's setup). **specstar's GraphQL schema has no mutations, so its (c) is"
-        " `POST /item` over REST**, not GraphQL. Its (b) had no warm-up (each search scans all"
-        " meta files, ~1 s at 10,000 items, so its p50/p99 are mostly queueing)."
+        + (
+            " disk backend, W1's setup)."
+            if on_disk
+            else " its PostgreSQL backend for meta and resources, W1's setup, a database"
+            " made for the run)."
+        )
+        + " **specstar's GraphQL schema has no mutations, so its (c) is"
+        " `POST /item` over REST**, not GraphQL. Its (b) had no warm-up"
+        + (
+            " (each search scans all meta files, ~1 s at 10,000 items, so its p50/p99 are"
+            " mostly queueing)."
+            if on_disk
+            else "."
+        )
         if peer
         else ""
     )
-    body = f"""{START}
-## W2: GraphQL over HTTP, disk profile
+    storage_note = (
+        ""
+        if on_disk
+        else f" Stores: {ours['storage']} (`bench_profiles.py`), a PostgreSQL schema made for"
+        " the run and dropped after; the server opens them through `SPECQL_*` variables."
+    )
+    profile_flag = "" if on_disk else f" --profile {args.profile}"
+    body = f"""{start}
+## W2: GraphQL over HTTP, {args.profile} profile
 
 Measured {dt.date.today().isoformat()} on {env["cores"]} cores ({env["cpu"]}), \
 Python {env["python"]}, {env["system"]}, Node {env["node"]}; load average before the run \
@@ -583,7 +637,7 @@ autocannon 9.0.0 (`loadgen/run.mjs`, closed loop, same machine) with {args.conne
 connections for {args.duration:g} s after a {args.warmup:g} s warm-up; p50/p99 are exact \
 per-response latencies. Every response body was checked: no connection errors, non-2xx \
 statuses or GraphQL `errors`, and no null/empty `data` field in a 1-in-10 sample. Loads ran in \
-the order a, b, c; (c) keeps its creates.{peer_note}
+the order a, b, c; (c) keeps its creates.{storage_note}{peer_note}
 
 {table}
 
@@ -598,11 +652,11 @@ everything else that ran meanwhile, from `/proc/stat`, and shows whether the mac
 {cpu}
 
 Reproduce: `(cd benchmarks/loadgen && npm ci)`, then \
-`.venv/bin/python benchmarks/w2.py{" --peer specstar" if peer else ""}` (`--duration 3` for \
-a smoke run; `--write` rewrites this block).
-{END}"""
-    if START in text:
-        text = text[: text.index(START)] + body + text[text.index(END) + len(END) :]
+`.venv/bin/python benchmarks/w2.py{profile_flag}{" --peer specstar" if peer else ""}` \
+(`--duration 3` for a smoke run; `--write` rewrites this block).
+{end}"""
+    if start in text:
+        text = text[: text.index(start)] + body + text[text.index(end) + len(end) :]
     else:
         text = text.rstrip() + "\n\n" + body + "\n"
     path.write_text(text)
@@ -618,6 +672,12 @@ def main() -> None:
     p.add_argument("--warmup", type=float, default=2, help="seconds of warm-up before each load")
     p.add_argument("--timeout", type=float, default=30, help="autocannon request timeout, s")
     p.add_argument("--loads", default="abc", help="which loads, in order (default abc)")
+    p.add_argument("--profile", choices=PROFILES, default="disk")
+    p.add_argument(
+        "--database-url",
+        default=DATABASE_URL,
+        help="PostgreSQL for the postgres profiles (a schema per run is made and dropped)",
+    )
     p.add_argument("--port", type=int, default=8765)
     p.add_argument("--peer", choices=["specstar"], default=None)
     p.add_argument("--peer-port", type=int, default=8766)

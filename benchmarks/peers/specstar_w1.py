@@ -1,7 +1,9 @@
 """Workload W1 against specstar (peer benchmark).
 
 Run with the specstar venv's python (see setup_specstar.sh); prints one JSON line.
-Uses specstar's Python API (ResourceManager), not HTTP, with the disk backend.
+Uses specstar's Python API (ResourceManager), not HTTP, with the disk backend,
+or with ``--postgres URL`` its PostgreSQL storage in a database made for each
+run (on URL's server) and dropped after.
 """
 
 import argparse
@@ -13,12 +15,12 @@ from importlib.metadata import version
 
 import msgspec
 from specstar import QB
-from specstar_setup import make_spec
+from specstar_setup import POOL_MINCONN, fresh_database, make_spec
 from workload import CATEGORIES, INDEXED, Item, make_item
 
 
-def make_manager(rootdir: str):
-    return make_spec(rootdir).get_resource_manager(Item)
+def make_manager(rootdir: str, postgres: str | None = None, minconn: int = POOL_MINCONN):
+    return make_spec(rootdir, postgres=postgres, minconn=minconn).get_resource_manager(Item)
 
 
 def timed(n: int, op) -> float:
@@ -32,9 +34,16 @@ def timed(n: int, op) -> float:
 
 
 def run_once(args) -> dict:
+    if args.postgres:
+        with fresh_database(args.postgres) as url:
+            return run_on(args, url)
+    return run_on(args, None)
+
+
+def run_on(args, postgres: str | None) -> dict:
     rng = random.Random(42)
     with tempfile.TemporaryDirectory(prefix="specstar-w1-") as rootdir:
-        mgr = make_manager(rootdir)
+        mgr = make_manager(rootdir, postgres, args.minconn)
         items: dict[str, Item] = {}  # resource_id -> current data
         counter = iter(range(args.n))
 
@@ -81,12 +90,30 @@ def main() -> None:
     p.add_argument("--searches", type=int, default=200)
     p.add_argument("--counts", type=int, default=200)
     p.add_argument("--runs", type=int, default=3)
+    p.add_argument(
+        "--postgres",
+        metavar="URL",
+        help="PostgreSQL storage on this server (a fresh database per run) instead of disk",
+    )
+    p.add_argument(
+        "--minconn",
+        type=int,
+        default=POOL_MINCONN,
+        help="connections specstar's pool keeps open (its own default, 0, reconnects per call)",
+    )
     args = p.parse_args()
     runs = [run_once(args) for _ in range(args.runs)]
+    backend = (
+        f"PostgreSQL backend (psycopg2, pool minconn={args.minconn}; meta and resources in "
+        "PostgreSQL, a fresh database per run; indexed values in a JSONB column with a GIN "
+        "index)"
+        if args.postgres
+        else "disk backend in a temp dir; disk meta store scans every meta file per "
+        "search/count (no real index), so search/count are O(n)"
+    )
     notes = (
-        f"Python API (SpecStar.get_resource_manager), sync calls; disk backend in a temp dir; "
-        f"indexed_fields={INDEXED}. Disk meta store scans every meta file per search/count "
-        f"(no real index), so search/count are O(n). Search returns ResourceMeta (indexed "
+        f"Python API (SpecStar.get_resource_manager), sync calls; {backend}; "
+        f"indexed_fields={INDEXED}. Search returns ResourceMeta (indexed "
         f"values) without data. Update = full replace via manager.update (new revision). "
         f"Sizes: n={args.n} gets={args.gets} updates={args.updates} "
         f"searches={args.searches} counts={args.counts}."

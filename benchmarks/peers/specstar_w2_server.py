@@ -5,7 +5,9 @@ strawberry-graphql and uvicorn):
 
     benchmarks/.venv-specstar/bin/python benchmarks/peers/specstar_w2_server.py --port 8100
 
-On start it opens (or creates) a specstar disk store in --data-dir and, unless
+On start it opens (or creates) a specstar disk store in --data-dir (with
+``--postgres URL``: meta and resources on specstar's PostgreSQL storage in that
+database, blobs and ids.json still in --data-dir) and, unless
 that store is already loaded, loads --n items made exactly as in W1
 (``random.Random(42)``, names ``item-0`` .. ``item-{n-1}``). The resource ids of
 the loaded items are written to ``<data-dir>/ids.json`` (a JSON array), which
@@ -83,6 +85,11 @@ def main() -> None:
     p.add_argument("--n", type=int, default=10_000)
     p.add_argument("--fresh", action="store_true", help="wipe --data-dir first, then load")
     p.add_argument("--load-only", action="store_true", help="load (if needed) and exit")
+    p.add_argument(
+        "--postgres",
+        metavar="URL",
+        help="specstar's PostgreSQL storage in this (empty) database instead of disk",
+    )
     args = p.parse_args()
 
     data_dir = Path(args.data_dir)
@@ -91,7 +98,7 @@ def main() -> None:
     data_dir.mkdir(parents=True, exist_ok=True)
     (data_dir / "store").mkdir(exist_ok=True)
 
-    spec = make_spec(str(data_dir / "store"), graphql=True)
+    spec = make_spec(str(data_dir / "store"), graphql=True, postgres=args.postgres)
     load(spec, data_dir, args.n)
     if args.load_only:
         return
