@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Coroutine
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
 
@@ -12,9 +13,10 @@ from app.config import Settings
 from app.errors import ConfigurationError, SpecQLError
 
 if TYPE_CHECKING:
-    from app.registry import Registry
     from app.resources.manager import OrphanReport
     from app.storage.sql.migrate import SchemaState
+
+T = TypeVar("T")
 
 cli = typer.Typer(help="SpecQL: versioned resources from msgspec Structs.", no_args_is_help=True)
 
@@ -73,10 +75,25 @@ _S3_URL = typer.Option(
 )
 
 
-def _settings(**options: str | None) -> Settings:
+def _settings(
+    data_dir: str | None, profile: str | None, database_url: str | None, s3_url: str | None
+) -> Settings:
+    """Settings from the storage options, then SPECQL_* variables, then defaults."""
     try:
-        return Settings.from_env(None, **options)
+        return Settings.from_env(
+            None, data_dir=data_dir, profile=profile, database_url=database_url, s3_url=s3_url
+        )
     except ConfigurationError as exc:
+        _fail(exc)
+
+
+def _run(work: Coroutine[Any, Any, T]) -> T:
+    """Run a command's async work; a user error ends it with one clear line."""
+    import asyncio
+
+    try:
+        return asyncio.run(work)
+    except (ConfigurationError, SpecQLError) as exc:
         _fail(exc)
 
 
@@ -109,7 +126,7 @@ def serve(
         "database_url": database_url,
         "s3_url": s3_url,
     }
-    settings = _settings(**options)
+    settings = _settings(data_dir, profile, database_url, s3_url)
     try:
         app = serving.build_app(models, settings, user_header=user_header)
     except (ConfigurationError, SpecQLError) as exc:
@@ -164,13 +181,9 @@ def collect_garbage(
 ) -> None:
     """Delete orphan revision payloads (left by writes that failed or crashed
     before their meta committed). Safe while replicas write."""
-    import asyncio
-
     from app.api.serve import load_registry
 
-    settings = _settings(
-        data_dir=data_dir, profile=profile, database_url=database_url, s3_url=s3_url
-    )
+    settings = _settings(data_dir, profile, database_url, s3_url)
 
     async def collect() -> OrphanReport:
         manager = await load_registry(models).open(settings)
@@ -179,10 +192,7 @@ def collect_garbage(
         finally:
             await manager.close()
 
-    try:
-        report = asyncio.run(collect())
-    except (ConfigurationError, SpecQLError) as exc:
-        _fail(exc)
+    report = _run(collect())
     for key in report.orphans:
         typer.echo(f"orphan: {key.model} revision {key.revision_id} ({key.data_hash})")
     verb = "would delete" if dry_run else "deleted"
@@ -207,23 +217,16 @@ def db_upgrade(
     """Apply SpecQL's migrations and create or extend the models' index tables
     (backfilling new indexed fields). Safe to run again, and from several
     replicas at once: one applies, the others wait."""
-    import asyncio
-
     from app.api.serve import load_registry
 
-    settings = _settings(
-        data_dir=data_dir, profile=profile, database_url=database_url, s3_url=s3_url
-    )
+    settings = _settings(data_dir, profile, database_url, s3_url)
 
     async def upgrade() -> list[str]:
         manager = await load_registry(models).open(settings)
         await manager.close()
         return list(getattr(manager.stores.meta, "schema_changes", []))
 
-    try:
-        changes = asyncio.run(upgrade())
-    except (ConfigurationError, SpecQLError) as exc:
-        _fail(exc)
+    changes = _run(upgrade())
     if not changes:
         typer.echo("already up to date: nothing to do")
     for change in changes:
@@ -240,17 +243,8 @@ def db_current(
 ) -> None:
     """Show the applied migration and each model's table state; exit 1 when
     an upgrade is pending. Changes nothing."""
-    import asyncio
-
-    from app.api.serve import load_registry
-
-    settings = _settings(
-        data_dir=data_dir, profile=profile, database_url=database_url, s3_url=s3_url
-    )
-    try:
-        state = asyncio.run(_schema_state(load_registry(models), settings))
-    except (ConfigurationError, SpecQLError) as exc:
-        _fail(exc)
+    settings = _settings(data_dir, profile, database_url, s3_url)
+    state = _run(_schema_state(models, settings))
     typer.echo(f"database: {_where(settings)}")
     shown = state.revision or "(none: run specql db upgrade)"
     typer.echo(f"migration: {shown}" + (" (head)" if state.revision == state.head else ""))
@@ -261,9 +255,11 @@ def db_current(
         raise typer.Exit(1)
 
 
-async def _schema_state(registry: Registry, settings: Settings) -> SchemaState:
+async def _schema_state(models: str | None, settings: Settings) -> SchemaState:
+    from app.api.serve import load_registry
     from app.storage.profiles import open_stores
 
+    registry = load_registry(models)
     registry.check()
     stores = open_stores(settings)
     try:

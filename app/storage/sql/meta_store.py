@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -159,8 +159,14 @@ class SqlMetaStore(_Reads, MetaStore):
         raise NotImplementedError
 
     async def _guard(self, call: Awaitable[Any]) -> Any:
-        try:
+        with self._translating():
             return await call
+
+    @contextlib.contextmanager
+    def _translating(self) -> Iterator[None]:
+        """Raise driver exceptions from the block as SpecQL errors."""
+        try:
+            yield
         except SpecQLError:
             raise
         except Exception as exc:
@@ -235,16 +241,9 @@ class SqlMetaStore(_Reads, MetaStore):
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[MetaTransaction]:
-        try:
+        with self._translating():
             async with self.runner.transaction():
                 yield _SqlTransaction(self)
-        except SpecQLError:
-            raise
-        except Exception as exc:
-            translated = self._translate(exc)
-            if translated is None:
-                raise
-            raise translated from exc
 
     async def backfill_rows(self, model: str) -> AsyncIterator[tuple[str, str, str]]:
         stmt = self.st.current_rows(model)

@@ -14,7 +14,8 @@ statement into an awaited asyncpg call, so the event loop never blocks.
   applies DDL and the others wait, then find nothing left to do.
 * A dropped connection (server restart, ``pg_terminate_backend``) fails the
   operation that was using it with a StorageError; SQLAlchemy then
-  invalidates the pool, and the next operation connects afresh.
+  invalidates the pool, and the next operation connects afresh. One dropped
+  while idle in the pool is replaced when next checked out.
 """
 
 from __future__ import annotations
@@ -35,7 +36,6 @@ from app.errors import (
     BadRequestError,
     ConfigurationError,
     ConflictError,
-    SpecQLError,
     StorageError,
 )
 from app.storage.base import Capabilities
@@ -113,13 +113,23 @@ def create_engine(options: PgOptions) -> AsyncEngine:
     }
     if options.schema is not None:
         server_settings["search_path"] = _schema_name(options.schema)
-    return create_async_engine(
+    engine = create_async_engine(
         engine_url(options.url),
         pool_size=options.pool_size,
         max_overflow=options.max_overflow,
         pool_timeout=options.pool_timeout,
         connect_args={"server_settings": server_settings, "timeout": options.connect_timeout},
     )
+    sa.event.listen(engine.sync_engine.pool, "checkout", _replace_if_closed)
+    return engine
+
+
+def _replace_if_closed(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+    """A pooled connection the server closed while it sat idle (restart,
+    ``pg_terminate_backend``) is replaced at checkout: asyncpg already knows
+    it is closed, so this costs no round trip, unlike ``pool_pre_ping``."""
+    if dbapi_connection.driver_connection.is_closed():
+        raise sa.exc.DisconnectionError("the server closed this pooled connection")
 
 
 class PgDb(Db):
@@ -278,22 +288,13 @@ class PostgresMetaStore(SqlMetaStore):
 
     async def open(self, specs: Any, backfill: Backfill | None = None) -> None:
         schema = self.options.schema
-        try:
+        with self._translating():
             async with self.runner.advisory_lock(f"specql:{schema or ''}"):
                 if schema is not None:
-                    await self._guard(
-                        self.runner.ddl(
-                            lambda c: c.exec_driver_sql(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
-                        )
+                    await self.runner.ddl(
+                        lambda c: c.exec_driver_sql(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
                     )
                 await super().open(specs, backfill)
-        except SpecQLError:
-            raise
-        except Exception as exc:
-            translated = self._translate(exc)
-            if translated is None:
-                raise
-            raise translated from exc
 
     def _translate(self, exc: Exception) -> Exception | None:
         driver = _driver_error(exc)
