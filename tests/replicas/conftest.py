@@ -20,7 +20,7 @@ import sys
 import time
 import urllib.parse
 import uuid
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,8 +28,9 @@ import asyncpg
 import httpx
 import pytest
 
+from app.storage.s3 import S3BlobStore
 from tests.conftest import BUCKET, DATABASE_URL, drop_schemas
-from tests.s3_server import FAKE_KEY_ID, FAKE_SECRET, free_port
+from tests.s3_server import FAKE_KEY_ID, FAKE_SECRET, MotoServer, free_port
 
 PG_PORT = urllib.parse.urlsplit(DATABASE_URL).port or 5432
 READY_TIMEOUT = 60.0
@@ -137,11 +138,8 @@ class Replica:
 
 
 @contextlib.contextmanager
-def start_replicas(
-    folder: Path, schema: str, s3: str, count: int = 2, pool_size: int = 5
-) -> Iterator[list[Replica]]:
-    """``count`` replicas started together; yields once all are ready."""
-    replicas = [Replica(f"replica{i}", folder, schema, s3, pool_size) for i in range(count)]
+def running(replicas: list[Replica]) -> Iterator[list[Replica]]:
+    """Start every replica at once; yield once all answer ``/ready``."""
     try:
         for replica in replicas:
             replica.start()
@@ -161,8 +159,23 @@ def start_replicas(
             replica.stop()
 
 
+def start_replicas(
+    folder: Path, schema: str, s3: str, count: int = 2, pool_size: int = 5
+) -> contextlib.AbstractContextManager[list[Replica]]:
+    """``count`` replicas on one schema and S3 location, started together."""
+    return running([Replica(f"replica{i}", folder, schema, s3, pool_size) for i in range(count)])
+
+
 def logs(replicas: list[Replica]) -> str:
     return "\n".join(f"--- {r.name}\n{r.log()[-4000:]}" for r in replicas)
+
+
+async def create_bucket(server: MotoServer) -> None:
+    store = S3BlobStore(server.location(BUCKET))
+    try:
+        await store.ensure_bucket()
+    finally:
+        await store.close()
 
 
 @pytest.fixture(scope="module")
@@ -276,6 +289,28 @@ def assert_linear(revisions: list[dict[str, Any]]) -> None:
     for parent, child in itertools.pairwise(oldest_first):
         assert child["parentRevisionId"] == parent["revisionId"]
     assert len({r["revisionId"] for r in revisions}) == len(revisions)
+
+
+async def make_author(http: httpx.AsyncClient) -> str:
+    email = f"{unique_name('author')}@example.org"
+    author: str = data(await gql(http, CREATE_USER, email=email, name="Author"))["createUser"]["id"]
+    return author
+
+
+async def make_post(
+    http: httpx.AsyncClient, author: str, title: str, post_id: str | None = None
+) -> dict[str, Any]:
+    body = await gql(http, CREATE_POST, id=post_id, title=title, author=author)
+    post: dict[str, Any] = data(body)["createPost"]
+    return post
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 20.0) -> None:
+    """Wait until ``check()`` is true."""
+    deadline = time.monotonic() + timeout
+    while not await check():
+        assert time.monotonic() < deadline, f"{check.__name__} stayed false for {timeout}s"
+        await asyncio.sleep(0.05)
 
 
 # -- PostgreSQL --------------------------------------------------------------

@@ -14,7 +14,6 @@ import httpx
 import pytest
 
 from tests.replicas.conftest import (
-    CREATE_POST,
     CREATE_USER,
     POST,
     UPDATE_POST,
@@ -24,6 +23,8 @@ from tests.replicas.conftest import (
     data,
     gql,
     history,
+    make_author,
+    make_post,
     only_error,
     s3_url,
     start_replicas,
@@ -49,19 +50,6 @@ def replicas(
 async def ab(replicas: list[Replica]) -> AsyncIterator[Clients]:
     async with client(replicas[0]) as a, client(replicas[1]) as b:
         yield a, b
-
-
-async def make_author(http: httpx.AsyncClient) -> str:
-    email = f"{unique_name('author')}@example.org"
-    author: str = data(await gql(http, CREATE_USER, email=email, name="Author"))["createUser"]["id"]
-    return author
-
-
-async def make_post(http: httpx.AsyncClient, author: str, title: str) -> dict[str, Any]:
-    post: dict[str, Any] = data(await gql(http, CREATE_POST, title=title, author=author))[
-        "createPost"
-    ]
-    return post
 
 
 def test_both_ready_after_racing_through_migrations_and_seeding(
