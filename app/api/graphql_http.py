@@ -42,6 +42,7 @@ from app.errors import SpecQLError
 from app.resources.manager import ResourceManager
 from schema_gen.context import GraphQLContext
 from schema_gen.errors import error_extensions, format_error, public_message
+from schema_gen.executor import InlineLeafExecutor
 from schema_gen.limits import Limits, limit_rule
 
 log = logging.getLogger("specql.http")
@@ -215,6 +216,7 @@ class GraphQLEndpoint:
             context_value=context,
             variable_values=variables,
             operation_name=operation_name,
+            executor_class=InlineLeafExecutor,
         )
         if inspect.isawaitable(result):
             result = await result
