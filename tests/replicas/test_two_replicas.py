@@ -204,12 +204,12 @@ async def test_unique_email_holds_across_replicas(ab: Clients) -> None:
     first = await make_author(a)
     second = await make_author(b)
     email = f"{unique_name('renamed')}@example.org"
-    bodies = await asyncio.gather(
+    renamed = await asyncio.gather(
         gql(a, UPDATE_USER, id=first, email=email), gql(b, UPDATE_USER, id=second, email=email)
     )
-    won = [body for body in bodies if "errors" not in body]
-    lost = [body for body in bodies if "errors" in body]
-    assert len(won) == 1 and len(lost) == 1, bodies
+    won = [body for body in renamed if "errors" not in body]
+    lost = [body for body in renamed if "errors" in body]
+    assert len(won) == 1 and len(lost) == 1, renamed
     assert only_error(lost[0])["extensions"]["fields"] == ["email"]
     for http in (a, b):
         assert data(await gql(http, count, e=email)) == {"users": {"totalCount": 1}}
