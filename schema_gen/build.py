@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import strawberry
+from graphql import GraphQLObjectType, GraphQLSchema
 from strawberry.schema.config import StrawberryConfig
 
 from app.resources.spec import ResourceSpec
@@ -19,7 +20,7 @@ from schema_gen.filters import order_type, where_type
 from schema_gen.inputs import InputTypes
 from schema_gen.names import camel, plan_names
 from schema_gen.objects import OutputTypes, finish_type, model_fields, placeholder
-from schema_gen.plan import ModelPlan, free_fields
+from schema_gen.plan import ModelPlan, execution_of, free_fields
 from schema_gen.resolvers.mutations import mutation_resolvers, upload_blob
 from schema_gen.resolvers.queries import get_resolver, list_resolver, resolve_total_count
 from schema_gen.resolvers.refs import (
@@ -95,7 +96,18 @@ def build_schema(
         mutation=Mutation,
         config=StrawberryConfig(auto_camel_case=True, scalar_map=scalars.SCALAR_MAP),
     )
+    install_resolvers(schema._schema)
     return schema, plans
+
+
+def install_resolvers(schema: GraphQLSchema) -> None:
+    """Give every ``declared`` field its graphql-core resolver."""
+    for named in schema.type_map.values():
+        if isinstance(named, GraphQLObjectType) and not named.name.startswith("__"):
+            for field in named.fields.values():
+                execute = execution_of(field)
+                if execute is not None:
+                    field.resolve = execute(field)
 
 
 def _finish_model_types(

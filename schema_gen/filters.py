@@ -7,16 +7,17 @@ Nested indexed paths (``profile.website``) become nested inputs
 
 from __future__ import annotations
 
-import enum
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import strawberry
+from graphql import GraphQLInputObjectType, get_named_type
 
 from app.errors import BadRequestError
 from app.resources.spec import IndexedField, ResourceSpec
 from app.search.query import SortKey
 from schema_gen import scalars
+from schema_gen.executor import STRAWBERRY_FIELD
 from schema_gen.names import pascal
 from schema_gen.objects import OutputTypes
 
@@ -84,33 +85,36 @@ def _fill_input(cls: type, fields: dict[str, Any], doc: str | None) -> type:
     return strawberry.input(cls, name=cls.__name__, description=doc)
 
 
-def where_to_filter(value: Any, path: str = "") -> dict[str, Any]:
-    """A where input instance -> the search model's dict form."""
+def where_to_filter(
+    value: Mapping[str, Any], input_type: GraphQLInputObjectType, path: str = ""
+) -> dict[str, Any]:
+    """A where argument as graphql-core coerced it (GraphQL names, enum
+    values) -> the search model's dict form (Python names)."""
     out: dict[str, Any] = {}
-    for field in value.__strawberry_definition__.fields:
-        v = getattr(value, field.python_name)
-        if v is UNSET:
-            continue
-        key = field.python_name.rstrip("_")
-        here = f"{path}.{field.graphql_name or key}" if path else (field.graphql_name or key)
+    fields = _input_fields(input_type)
+    for name, v in value.items():
+        key, nested = fields[name]
+        here = f"{path}.{name}" if path else name
         if v is None:
             raise BadRequestError(
                 f"where: {here} is null; leave it out, or use isNull to match missing values"
             )
-        if isinstance(v, list):
-            out[key] = [where_to_filter(item, here) if _is_input(item) else item for item in v]
-        elif _is_input(v):
-            out[key] = where_to_filter(v, here)
-        else:
+        if nested is None:
             out[key] = v
+        elif isinstance(v, list):
+            out[key] = [where_to_filter(item, nested, here) for item in v]
+        else:
+            out[key] = where_to_filter(v, nested, here)
     return out
 
 
-def order_to_sort(items: Sequence[Any]) -> list[SortKey]:
-    """Order-by input instances -> sort keys, one path per instance."""
+def order_to_sort(
+    items: Sequence[Mapping[str, Any]], input_type: GraphQLInputObjectType
+) -> list[SortKey]:
+    """An orderBy argument as graphql-core coerced it -> sort keys, one path per item."""
     keys: list[SortKey] = []
     for index, item in enumerate(items):
-        found = list(_order_leaves(item, ""))
+        found = list(_order_leaves(item, input_type, ""))
         if len(found) != 1:
             raise BadRequestError(
                 f"orderBy[{index}] must set exactly one field, found "
@@ -121,17 +125,37 @@ def order_to_sort(items: Sequence[Any]) -> list[SortKey]:
     return keys
 
 
-def _order_leaves(value: Any, path: str) -> Any:
-    for field in value.__strawberry_definition__.fields:
-        v = getattr(value, field.python_name)
-        if v is UNSET or v is None:
+def _order_leaves(
+    value: Mapping[str, Any], input_type: GraphQLInputObjectType, path: str
+) -> Iterator[tuple[str, Any]]:
+    fields = _input_fields(input_type)
+    for name, v in value.items():
+        if v is None:
             continue
-        here = f"{path}.{field.python_name}" if path else field.python_name
-        if _is_input(v):
-            yield from _order_leaves(v, here)
+        key, nested = fields[name]
+        here = f"{path}.{key}" if path else key
+        if nested is not None:
+            yield from _order_leaves(v, nested, here)
         else:
             yield here, v
 
 
-def _is_input(value: Any) -> bool:
-    return not isinstance(value, enum.Enum) and hasattr(value, "__strawberry_definition__")
+_FIELDS: dict[GraphQLInputObjectType, dict[str, tuple[str, GraphQLInputObjectType | None]]] = {}
+
+
+def _input_fields(
+    input_type: GraphQLInputObjectType,
+) -> dict[str, tuple[str, GraphQLInputObjectType | None]]:
+    """GraphQL field name -> (search key, nested input type or None), once per type."""
+    found = _FIELDS.get(input_type)
+    if found is None:
+        found = {}
+        for name, field in input_type.fields.items():
+            definition = field.extensions[STRAWBERRY_FIELD]
+            nested = get_named_type(field.type)
+            found[name] = (
+                definition.python_name.rstrip("_"),
+                nested if isinstance(nested, GraphQLInputObjectType) else None,
+            )
+        _FIELDS[input_type] = found
+    return found

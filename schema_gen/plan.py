@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
+import inspect
 from collections.abc import Callable
 from typing import Any
 
+import strawberry
+from graphql import GraphQLField
+
 from app.resources.spec import ResourceSpec
+from schema_gen.executor import STRAWBERRY_FIELD
 from schema_gen.names import ModelNames, camel
 
 
@@ -57,3 +62,41 @@ def typed(fn: Callable[..., Any], **annotations: Any) -> Callable[..., Any]:
         annotations["return"] = annotations.pop("return_")
     fn.__annotations__ = annotations
     return fn
+
+
+RawFactory = Callable[[GraphQLField], Callable[..., Any]]
+
+
+def declared(
+    arguments: dict[str, tuple[Any, Any]], returns: Any, execute: RawFactory
+) -> Callable[..., Any]:
+    """A field Strawberry declares (``arguments``: name -> (annotation,
+    default), and the return type) but graphql-core executes directly:
+    ``execute(graphql_field)`` makes the resolve function, which gets
+    graphql-core's coerced arguments by their GraphQL names. Strawberry
+    converting input objects into instances on every call showed up as a
+    sixth of W2's search; these fields convert their arguments themselves
+    (see ``build.install_resolvers``)."""
+
+    def declaration(*_: Any, **__: Any) -> Any:
+        raise AssertionError("executed by its graphql-core resolver")
+
+    keyword = inspect.Parameter.KEYWORD_ONLY
+    parameters = [inspect.Parameter("info", keyword, annotation=strawberry.Info)]
+    for name, (annotation, default) in arguments.items():
+        parameters.append(inspect.Parameter(name, keyword, annotation=annotation, default=default))
+    declaration.__signature__ = inspect.Signature(parameters, return_annotation=returns)  # type: ignore[attr-defined]
+    declaration.__annotations__ = {
+        "info": strawberry.Info,
+        **{name: a for name, (a, _) in arguments.items()},
+        "return": returns,
+    }
+    declaration.__specql_execute__ = execute  # type: ignore[attr-defined]
+    return declaration
+
+
+def execution_of(field: GraphQLField) -> RawFactory | None:
+    """The graphql-core resolver factory of a ``declared`` field, if it is one."""
+    definition = (field.extensions or {}).get(STRAWBERRY_FIELD)
+    resolver = getattr(definition, "base_resolver", None)
+    return getattr(getattr(resolver, "wrapped_func", None), "__specql_execute__", None)

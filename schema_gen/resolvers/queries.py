@@ -3,14 +3,19 @@ the connection's ``totalCount``."""
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import inspect
+from collections.abc import Callable
 from typing import Any
 
 import strawberry
+from graphql import GraphQLField, GraphQLInputObjectType, GraphQLResolveInfo, get_named_type
 
 from app.errors import BadRequestError, LimitExceededError, NotFoundError
+from app.search.query import SortKey
 from schema_gen.filters import order_to_sort, where_to_filter
-from schema_gen.plan import ModelPlan, typed
+from schema_gen.plan import ModelPlan, declared
 from schema_gen.runtime import Connection, Node
 from schema_gen.selection import selected
 
@@ -37,86 +42,123 @@ def page_size(info: Any, first: int | None, last: int | None) -> tuple[int, bool
 def get_resolver(plan: ModelPlan) -> Any:
     model = plan.spec.name
 
-    async def resolve(
-        info: Any, id: str, revision_id: str | None = None, include_deleted: bool = False
-    ) -> Any:
-        manager = info.context.manager
-        try:
-            if revision_id is None and selected(info) <= plan.free:
-                meta = await manager.get_meta(model, id, include_deleted=include_deleted)
-                return Node.of_meta(model, meta)
-            resource = await manager.get(
-                model, id, revision_id=revision_id, include_deleted=include_deleted
-            )
-        except NotFoundError:
-            return None
-        return Node.of(model, resource)
+    def execute(_: GraphQLField) -> Any:
+        async def resolve(
+            _root: Any,
+            info: GraphQLResolveInfo[Any],
+            id: str,
+            revisionId: str | None = None,
+            includeDeleted: bool = False,
+        ) -> Any:
+            manager = info.context.manager
+            try:
+                if revisionId is None and selected(info) <= plan.free:
+                    meta = await manager.get_meta(model, id, include_deleted=includeDeleted)
+                    return Node.of_meta(model, meta)
+                resource = await manager.get(
+                    model, id, revision_id=revisionId, include_deleted=includeDeleted
+                )
+            except NotFoundError:
+                return None
+            return Node.of(model, resource)
 
-    return typed(
-        resolve,
-        info=strawberry.Info,
-        id=strawberry.ID,
-        revision_id=strawberry.ID | None,
-        include_deleted=bool,
-        return_=plan.object_type | None,
+        return resolve
+
+    return declared(
+        {
+            "id": (strawberry.ID, inspect.Parameter.empty),
+            "revision_id": (strawberry.ID | None, None),
+            "include_deleted": (bool, False),
+        },
+        plan.object_type | None,
+        execute,
     )
 
 
 def list_resolver(plan: ModelPlan) -> Any:
-    async def resolve(
-        info: Any,
-        where: Any = None,
-        order_by: list[Any] | None = None,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-        include_deleted: bool = False,
-    ) -> Connection:
-        return await search_connection(
-            info, plan, where, order_by, first, after, last, before, include_deleted, None
-        )
+    def execute(field: GraphQLField) -> Any:
+        read = connection_arguments(field)
 
-    return typed(resolve, info=strawberry.Info, **connection_arguments(plan))
+        async def resolve(
+            _root: Any, info: GraphQLResolveInfo[Any], **arguments: Any
+        ) -> Connection:
+            return await search_connection(info, plan, read(arguments), None)
+
+        return resolve
+
+    return declared(connection_parameters(plan), plan.connection, execute)
 
 
-def connection_arguments(plan: ModelPlan) -> dict[str, Any]:
-    """Annotations of the arguments every connection of a model takes, and
-    its return type."""
+def connection_parameters(plan: ModelPlan) -> dict[str, tuple[Any, Any]]:
+    """The arguments every connection of a model takes, with their defaults."""
     return {
-        "where": plan.where | None,
-        "order_by": list[plan.order_by] | None,  # type: ignore[name-defined]
-        "first": int | None,
-        "after": str | None,
-        "last": int | None,
-        "before": str | None,
-        "include_deleted": bool,
-        "return_": plan.connection,
+        "where": (plan.where | None, None),
+        "order_by": (list[plan.order_by] | None, None),  # type: ignore[name-defined]
+        "first": (int | None, None),
+        "after": (str | None, None),
+        "last": (int | None, None),
+        "before": (str | None, None),
+        "include_deleted": (bool, False),
     }
 
 
+@dataclasses.dataclass(slots=True)
+class ConnectionArguments:
+    """A connection's arguments, where and orderBy as graphql-core coerced them."""
+
+    where: Any
+    order_by: Any
+    first: int | None
+    after: str | None
+    last: int | None
+    before: str | None
+    include_deleted: bool
+    where_type: GraphQLInputObjectType
+    order_type: GraphQLInputObjectType
+
+    def filter(self) -> dict[str, Any] | None:
+        return None if self.where is None else where_to_filter(self.where, self.where_type)
+
+    def sort(self) -> list[SortKey]:
+        return order_to_sort(self.order_by, self.order_type) if self.order_by else []
+
+
+def connection_arguments(field: GraphQLField) -> Callable[[dict[str, Any]], ConnectionArguments]:
+    """Reads a connection field's graphql-core arguments."""
+    where_type = get_named_type(field.args["where"].type)
+    order_type = get_named_type(field.args["orderBy"].type)
+    assert isinstance(where_type, GraphQLInputObjectType)
+    assert isinstance(order_type, GraphQLInputObjectType)
+
+    def read(arguments: dict[str, Any]) -> ConnectionArguments:
+        return ConnectionArguments(
+            arguments.get("where"),
+            arguments.get("orderBy"),
+            arguments.get("first"),
+            arguments.get("after"),
+            arguments.get("last"),
+            arguments.get("before"),
+            bool(arguments.get("includeDeleted")),
+            where_type,
+            order_type,
+        )
+
+    return read
+
+
 async def search_connection(
-    info: Any,
-    plan: ModelPlan,
-    where: Any,
-    order_by: list[Any] | None,
-    first: int | None,
-    after: str | None,
-    last: int | None,
-    before: str | None,
-    include_deleted: bool,
-    scope: dict[str, Any] | None,
+    info: Any, plan: ModelPlan, arguments: ConnectionArguments, scope: dict[str, Any] | None
 ) -> Connection:
     """One page of a model's resources as a connection; ``scope`` adds
     conditions of the caller's (a referrer field's parent)."""
     model = plan.spec.name
-    limit, from_end = page_size(info, first, last)
-    if from_end and after is not None:
+    a = arguments
+    limit, from_end = page_size(info, a.first, a.last)
+    if from_end and a.after is not None:
         raise BadRequestError("last pages backwards: use it with before, not after")
-    filter_ = where_to_filter(where) if where is not None else None
+    filter_ = a.filter()
     if scope is not None:
         filter_ = {**scope, "and": [filter_]} if filter_ else scope
-    sort = order_to_sort(order_by) if order_by else []
     top = selected(info)
     node_fields = selected(info, ("edges", "node")) | selected(info, ("nodes",))
     with_cursors = "pageInfo" in top or "cursor" in selected(info, ("edges",))
@@ -125,18 +167,18 @@ async def search_connection(
     page = await manager.search(
         model,
         filter_,
-        sort=sort,
+        sort=a.sort(),
         limit=limit,
-        after=after,
-        before=before,
-        from_end=from_end and before is None,
-        include_deleted=include_deleted,
+        after=a.after,
+        before=a.before,
+        from_end=from_end and a.before is None,
+        include_deleted=a.include_deleted,
         with_data=with_data,
         with_cursors=with_cursors,
     )
     make = Node.of if with_data else Node.of_meta
     nodes = [make(model, item) for item in page.items]
-    return Connection(nodes, page, functools.partial(_count, model, filter_, include_deleted))
+    return Connection(nodes, page, functools.partial(_count, model, filter_, a.include_deleted))
 
 
 async def _count(model: str, filter_: Any, include_deleted: bool, info: Any) -> int:

@@ -13,13 +13,18 @@ from collections.abc import Sequence
 from typing import Any
 
 import strawberry
+from graphql import GraphQLField, GraphQLResolveInfo
 
 from app.records import RevisionInfo
 from schema_gen import scalars
-from schema_gen.filters import order_to_sort, where_to_filter
 from schema_gen.names import ReferrerField, RefField
-from schema_gen.plan import ModelPlan, typed
-from schema_gen.resolvers.queries import connection_arguments, page_size, search_connection
+from schema_gen.plan import ModelPlan, declared, typed
+from schema_gen.resolvers.queries import (
+    connection_arguments,
+    connection_parameters,
+    page_size,
+    search_connection,
+)
 from schema_gen.runtime import Connection, Node
 from schema_gen.selection import selected
 
@@ -127,68 +132,64 @@ def referrers_resolver(referrer: ReferrerField, source: ModelPlan) -> Any:
     path = referrer.field.path
     model = source.spec.name
 
-    async def resolve(
-        root: Node,
-        info: strawberry.Info,
-        where: Any = None,
-        order_by: list[Any] | None = None,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-        include_deleted: bool = False,
-    ) -> Any:
-        scope = {path: {"eq": root.id}}
-        if after is not None or before is not None or last is not None:
-            return await search_connection(
-                info, source, where, order_by, first, after, last, before, include_deleted, scope
-            )
-        limit, _ = page_size(info, first, None)
-        raw = info._raw_info
-        node_fields = selected(raw, ("edges", "node")) | selected(raw, ("nodes",))
-        with_data = not node_fields <= source.free
-        with_cursors = "pageInfo" in selected(raw) or "cursor" in selected(raw, ("edges",))
-        manager = info.context.manager
+    def execute(field: GraphQLField) -> Any:
+        read = connection_arguments(field)
 
-        # The loaders run these once per level; arguments are converted there,
-        # not once per parent.
-        async def load(parent_ids: Sequence[str]) -> list[Connection]:
-            pages = await manager.search_related(
-                model,
-                path,
-                parent_ids,
-                where_to_filter(where) if where is not None else None,
-                sort=order_to_sort(order_by) if order_by else [],
-                limit=limit,
-                include_deleted=include_deleted,
-                with_data=with_data,
-                with_cursors=with_cursors,
-            )
-            make = Node.of if with_data else Node.of_meta
-            return [
-                Connection(
-                    [make(model, item) for item in page.items],
-                    page,
-                    functools.partial(count_for, parent),
+        async def resolve(root: Node, info: GraphQLResolveInfo[Any], **given: Any) -> Any:
+            arguments = read(given)
+            a = arguments
+            if a.after is not None or a.before is not None or a.last is not None:
+                return await search_connection(info, source, a, {path: {"eq": root.id}})
+            limit, _ = page_size(info, arguments.first, None)
+            node_fields = selected(info, ("edges", "node")) | selected(info, ("nodes",))
+            with_data = not node_fields <= source.free
+            with_cursors = "pageInfo" in selected(info) or "cursor" in selected(info, ("edges",))
+            manager = info.context.manager
+
+            # The loaders run these once per level; arguments are converted there,
+            # not once per parent.
+            async def load(parent_ids: Sequence[str]) -> list[Connection]:
+                pages = await manager.search_related(
+                    model,
+                    path,
+                    parent_ids,
+                    arguments.filter(),
+                    sort=arguments.sort(),
+                    limit=limit,
+                    include_deleted=arguments.include_deleted,
+                    with_data=with_data,
+                    with_cursors=with_cursors,
                 )
-                for page, parent in zip(pages, parent_ids, strict=True)
-            ]
+                make = Node.of if with_data else Node.of_meta
+                return [
+                    Connection(
+                        [make(model, item) for item in page.items],
+                        page,
+                        functools.partial(count_for, parent),
+                    )
+                    for page, parent in zip(pages, parent_ids, strict=True)
+                ]
 
-        async def count_all(parent_ids: Sequence[str]) -> list[int]:
-            filter_ = where_to_filter(where) if where is not None else None
-            counts: list[int] = await manager.count_related(
-                model, path, parent_ids, filter_, include_deleted=include_deleted
-            )
-            return counts
+            async def count_all(parent_ids: Sequence[str]) -> list[int]:
+                counts: list[int] = await manager.count_related(
+                    model,
+                    path,
+                    parent_ids,
+                    arguments.filter(),
+                    include_deleted=arguments.include_deleted,
+                )
+                return counts
 
-        async def count_for(parent: str, count_info: Any) -> int:
-            loader = count_info.context.loader(("count", *key), count_all)
-            counted: int = await loader.load(parent)
-            return counted
+            async def count_for(parent: str, count_info: Any) -> int:
+                loader = count_info.context.loader(("count", *key), count_all)
+                counted: int = await loader.load(parent)
+                return counted
 
-        # one loader per field node: every parent at this level shares its arguments
-        key = ("referrers", model, path, id(raw.field_nodes[0]))
-        found: Connection = await info.context.loader(key, load).load(root.id)
-        return found
+            # one loader per field node: every parent at this level shares its arguments
+            key = ("referrers", model, path, id(info.field_nodes[0]))
+            found: Connection = await info.context.loader(key, load).load(root.id)
+            return found
 
-    return typed(resolve, root=Node, info=strawberry.Info, **connection_arguments(source))
+        return resolve
+
+    return declared(connection_parameters(source), source.connection, execute)
