@@ -17,11 +17,10 @@ from typing import Any, cast
 
 import msgspec
 import strawberry
-from strawberry.types.base import has_object_definition
 
 from app.types import Binary
 from schema_gen import scalars
-from schema_gen.names import snake
+from schema_gen.names import camel, snake
 from schema_gen.objects import OutputTypes
 from schema_gen.shapes import Shape, struct_fields
 
@@ -30,8 +29,9 @@ Convert = Callable[[Any], Any]
 
 
 class InputTypes:
-    """Builds input types and, for each, the function turning an instance
-    Strawberry made from the arguments into plain data for the manager."""
+    """Builds input types and, for each, the function turning the value
+    graphql-core coerced from the arguments (a dict by GraphQL names) into
+    plain data for the manager (a dict by Python names)."""
 
     def __init__(self, outputs: OutputTypes) -> None:
         self._outputs = outputs
@@ -43,7 +43,7 @@ class InputTypes:
         if struct in self._structs:
             return self._structs[struct]
         cls = type(name, (), {"__annotations__": {}})
-        converters: list[tuple[str, Convert, Any]] = []
+        converters: list[tuple[str, str, Convert, Any]] = []
         self._structs[struct] = (cls, lambda value: _convert_struct(value, converters))
         for field_name, shape in struct_fields(struct).items():
             annotation, convert = self.annotation(shape)
@@ -57,7 +57,7 @@ class InputTypes:
                 annotation = annotation | None
                 omitted = UNSET if shape.has_default else None
             cls.__annotations__[field_name] = annotation
-            converters.append((field_name, convert, omitted))
+            converters.append((camel(field_name), field_name, convert, omitted))
         strawberry.input(cls, name=name)
         return self._structs[struct]
 
@@ -94,15 +94,15 @@ class InputTypes:
             cls.__annotations__[field_name] = member_cls | None
             setattr(cls, field_name, UNSET)
             config = cast(Any, member).__struct_config__
-            options[field_name] = (config.tag_field, config.tag, convert)  # type: ignore[assignment]
+            options[camel(field_name)] = (config.tag_field, config.tag, convert)  # type: ignore[assignment]
         strawberry.input(cls, name=name, one_of=True)
 
         def convert_union(value: Any) -> Any:
             if value is None:
                 return None
-            for field_name, (tag_field, tag, convert) in options.items():  # type: ignore[misc]
-                chosen = getattr(value, field_name, UNSET)
-                if chosen is not UNSET and chosen is not None:
+            for graphql_name, (tag_field, tag, convert) in options.items():  # type: ignore[misc]
+                chosen = value.get(graphql_name)
+                if chosen is not None:
                     return {tag_field: tag, **convert(chosen)}
             return None
 
@@ -110,12 +110,12 @@ class InputTypes:
         return self._unions[members]
 
 
-def _convert_struct(value: Any, converters: list[tuple[str, Convert, Any]]) -> Any:
-    if value is None or not has_object_definition(value):
+def _convert_struct(value: Any, converters: list[tuple[str, str, Convert, Any]]) -> Any:
+    if not isinstance(value, dict):
         return value
     out: dict[str, Any] = {}
-    for name, convert, omitted in converters:
-        v = getattr(value, name, UNSET)
+    for graphql_name, name, convert, omitted in converters:
+        v = value.get(graphql_name, UNSET)
         if v is UNSET:
             if omitted is UNSET:
                 continue
@@ -132,9 +132,9 @@ def _convert_blob(value: Any) -> Any:
         return None
     return {
         **_BLOB_TAG,
-        "digest": value.digest,
-        "size": value.size,
-        "content_type": value.content_type,
+        "digest": value.get("digest"),
+        "size": value.get("size"),
+        "content_type": value.get("contentType"),
     }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import strawberry
@@ -93,6 +93,23 @@ def declared(
     }
     declaration.__specql_execute__ = execute  # type: ignore[attr-defined]
     return declaration
+
+
+def by_python_names(
+    fn: Callable[..., Awaitable[Any]], arguments: dict[str, tuple[Any, Any]], returns: Any
+) -> Callable[..., Any]:
+    """A ``declared`` field whose resolver is ``fn(info, **arguments)`` called
+    with Python argument names and graphql-core's coerced values (input
+    objects as dicts by GraphQL names, enums as members)."""
+    python_names = {camel(name): name for name in arguments}
+
+    def execute(_: GraphQLField) -> Callable[..., Any]:
+        async def resolve(_root: Any, info: Any, **given: Any) -> Any:
+            return await fn(info, **{python_names[k]: v for k, v in given.items()})
+
+        return resolve
+
+    return declared(arguments, returns, execute)
 
 
 def execution_of(field: GraphQLField) -> RawFactory | None:

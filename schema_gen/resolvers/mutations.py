@@ -5,6 +5,7 @@ user."""
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -14,7 +15,7 @@ from strawberry.scalars import Base64
 from app.errors import BadRequestError, LimitExceededError, SpecQLError, ValidationFailedError
 from schema_gen import scalars
 from schema_gen.errors import public_message
-from schema_gen.plan import ModelPlan, typed
+from schema_gen.plan import ModelPlan, by_python_names
 from schema_gen.runtime import Node
 
 UNSET: Any = strawberry.UNSET
@@ -145,42 +146,57 @@ def mutation_resolvers(plan: ModelPlan) -> dict[str, Callable[..., Any]]:
             for i in ids
         ]
 
-    ID, Info, Status = strawberry.ID, strawberry.Info, scalars.RevisionStatus
+    ID, Status = strawberry.ID, scalars.RevisionStatus
+    required = inspect.Parameter.empty
     return {
-        "create": typed(create, info=Info, input=Input, id=ID | None, status=Status, return_=Type),
-        "update": typed(
+        "create": by_python_names(
+            create,
+            {"input": (Input, required), "id": (ID | None, None), "status": (Status, STABLE)},
+            Type,
+        ),
+        "update": by_python_names(
             update,
-            info=Info,
-            id=ID,
-            input=Input,
-            expected_revision_id=ID | None,
-            status=Status,
-            return_=Type,
+            {
+                "id": (ID, required),
+                "input": (Input, required),
+                "expected_revision_id": (ID | None, None),
+                "status": (Status, STABLE),
+            },
+            Type,
         ),
-        "set_status": typed(set_status, info=Info, id=ID, status=Status, return_=Type),
-        "patch": typed(
+        "set_status": by_python_names(
+            set_status, {"id": (ID, required), "status": (Status, required)}, Type
+        ),
+        "patch": by_python_names(
             patch,
-            info=Info,
-            id=ID,
-            patch=list[scalars.JsonPatchOperation],
-            expected_revision_id=ID | None,
-            return_=Type,
+            {
+                "id": (ID, required),
+                "patch": (list[scalars.JsonPatchOperation], required),
+                "expected_revision_id": (ID | None, None),
+            },
+            Type,
         ),
-        "modify": typed(
-            modify, info=Info, id=ID, input=Input, expected_revision_id=ID | None, return_=Type
+        "modify": by_python_names(
+            modify,
+            {
+                "id": (ID, required),
+                "input": (Input, required),
+                "expected_revision_id": (ID | None, None),
+            },
+            Type,
         ),
-        "delete": typed(delete, info=Info, id=ID, return_=Type),
-        "restore": typed(restore, info=Info, id=ID, return_=Type),
-        "switch": typed(switch, info=Info, id=ID, revision_id=ID, return_=Type),
-        "purge": typed(purge, info=Info, id=ID, return_=ID),
-        "create_many": typed(
+        "delete": by_python_names(delete, {"id": (ID, required)}, Type),
+        "restore": by_python_names(restore, {"id": (ID, required)}, Type),
+        "switch": by_python_names(
+            switch, {"id": (ID, required), "revision_id": (ID, required)}, Type
+        ),
+        "purge": by_python_names(purge, {"id": (ID, required)}, ID),
+        "create_many": by_python_names(
             create_many,
-            info=Info,
-            inputs=list[Input],  # type: ignore[valid-type]
-            atomic=bool,
-            return_=list[Item],  # type: ignore[valid-type]
+            {"inputs": (list[Input], required), "atomic": (bool, False)},  # type: ignore[valid-type]
+            list[Item],  # type: ignore[valid-type]
         ),
-        "delete_many": typed(delete_many, info=Info, ids=list[ID], return_=list[Item]),  # type: ignore[valid-type]
+        "delete_many": by_python_names(delete_many, {"ids": (list[ID], required)}, list[Item]),  # type: ignore[valid-type]
     }
 
 
@@ -213,12 +229,12 @@ async def _create_atomic(ctx: Any, model: str, data: list[Any]) -> list[BatchIte
     return [BatchItem(Node.of(model, r.resource)) for r in results]
 
 
-def _patch_operation(op: Any) -> dict[str, Any]:
-    out: dict[str, Any] = {"op": op.op.value, "path": op.path}
-    if op.from_ is not None:
-        out["from"] = op.from_
-    if op.value is not UNSET:
-        out["value"] = op.value
+def _patch_operation(op: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {"op": op["op"].value, "path": op["path"]}
+    if op.get("from") is not None:
+        out["from"] = op["from"]
+    if "value" in op:
+        out["value"] = op["value"]
     return out
 
 
