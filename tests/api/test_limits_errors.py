@@ -80,6 +80,29 @@ async def test_depth_over_the_limit(make_client: MakeClient) -> None:
     assert_limit(error, "query depth", 3, 4)
 
 
+async def test_introspection_passes_the_default_limits(make_client: MakeClient) -> None:
+    """GraphiQL and codegen introspect 13+ levels deep (ofType chains); the
+    schema's own shape is exempt from the depth limit, user fields are not."""
+    from graphql import get_introspection_query
+
+    client = await make_client()
+    query = get_introspection_query(
+        descriptions=True,
+        specified_by_url=True,
+        directive_is_repeatable=True,
+        schema_description=True,
+        input_value_deprecation=True,
+    )
+    data = await client.data(query)
+    assert "Post" in {t["name"] for t in data["__schema"]["types"]}
+    typed = await client.data(
+        '{ __type(name: "Post") { fields { type { ofType { ofType { ofType { name } } } } } } }'
+    )
+    assert typed["__type"]["fields"]
+    nested = "{ users { nodes { posts { nodes { author { posts { nodes { author { posts { nodes { author { posts { nodes { id } } } } } } } } } } } } } }"
+    assert_limit(await document_error(client, nested), "query depth", 12, 14)
+
+
 async def test_depth_through_fragments_is_counted(make_client: MakeClient) -> None:
     client = await make_client(options=limited(max_depth=3))
     deep_documents = [
