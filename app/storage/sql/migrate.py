@@ -116,9 +116,9 @@ def add_model_columns(
     for spec in specs:
         t = model_tables(spec)
         if not inspector.has_table(t.meta.name):
-            t.meta.create(conn)
+            _create_table(conn, t.meta)
             for side in t.side.values():
-                side.create(conn)
+                _create_table(conn, side)
             _record(conn, spec)
             changes.append(f"{spec.name}: created its tables")
             continue
@@ -129,7 +129,7 @@ def add_model_columns(
                 changes.append(f"{spec.name}: added a column for {f.path}")
         for f in t.lists:
             if not inspector.has_table(t.side[f.column].name):
-                t.side[f.column].create(conn)
+                _create_table(conn, t.side[f.column])
                 changes.append(f"{spec.name}: added a side table for {f.path}")
         known = previous.get(spec.name, set())
         new_paths = [path for path in spec.indexed if path not in known]
@@ -149,7 +149,7 @@ def build_model_indexes(conn: sa.Connection, specs: list[ResourceSpec], changes:
             for index in table.indexes:
                 if index.name not in present:
                     try:
-                        index.create(conn)
+                        _create_index(conn, index)
                         changes.append(f"{spec.name}: built index {index.name}")
                     except sa.exc.IntegrityError as exc:
                         group = t.unique_indexes.get(str(index.name), ())
@@ -163,6 +163,26 @@ def build_model_indexes(conn: sa.Connection, specs: list[ResourceSpec], changes:
                     conn.execute(sa.text(f'DROP INDEX "{name}"'))
                     changes.append(f"{spec.name}: dropped index {name}")
         _record(conn, spec)
+
+
+def _create_table(conn: sa.Connection, table: sa.Table) -> None:
+    """The table alone: its indexes come from ``build_model_indexes``."""
+    conn.execute(sa.schema.CreateTable(table))
+
+
+def _create_index(conn: sa.Connection, index: sa.Index) -> None:
+    """Searches sort nulls first ascending and last descending on every
+    dialect (SQLite's order). PostgreSQL's B-tree puts nulls last unless told,
+    so there every column is indexed NULLS FIRST: a forward scan then yields
+    ASC NULLS FIRST and a backward scan DESC NULLS LAST, and an ordered search
+    reads the index in order instead of sorting every matching row."""
+    if conn.dialect.name != "postgresql":
+        index.create(conn)
+        return
+    assert index.table is not None
+    columns = ", ".join(f'"{column.name}" NULLS FIRST' for column in index.columns)
+    unique = "UNIQUE " if index.unique else ""
+    conn.exec_driver_sql(f'CREATE {unique}INDEX "{index.name}" ON "{index.table.name}" ({columns})')
 
 
 def _record(conn: sa.Connection, spec: ResourceSpec) -> None:
