@@ -97,7 +97,24 @@ async def drop_schemas(schemas: set[str]) -> None:
 OpenManager = Callable[..., Awaitable[ResourceManager]]
 
 
-@pytest.fixture(params=list(PROFILES))
+# Every profile runs the conformance suite (tests/conformance); the focused
+# suites elsewhere (search, refs, uniqueness...) run on the SQL-side variety
+# (SQLite memory and file, file payloads, JSON, PostgreSQL): their S3 runs
+# would only repeat the conformance suite's store coverage, at moto's pace.
+FOCUSED = ["memory", "disk", "disk-files", "disk-json", "postgres-inline"]
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "settings" not in metafunc.fixturenames:
+        return
+    for marker in metafunc.definition.iter_markers("parametrize"):
+        if "settings" in marker.args[0]:
+            return  # the test names its own profiles
+    conformance = "conformance" in metafunc.definition.path.parts
+    metafunc.parametrize("settings", list(PROFILES) if conformance else FOCUSED, indirect=True)
+
+
+@pytest.fixture
 def settings(request: pytest.FixtureRequest) -> Settings:
     """The settings of one storage profile (data_dir is set by ``open_manager``)."""
     chosen = PROFILES[request.param]
