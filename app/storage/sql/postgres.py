@@ -33,6 +33,7 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.util import await_only
 
 from app.errors import (
     BadRequestError,
@@ -159,8 +160,31 @@ class PgDb(Db):
             self.conn.exec_driver_sql(stmt.sql, [stmt.bind(p) for p in params])
 
 
+class PgReadDb(PgDb):
+    """Reads on an autocommit connection, sent to asyncpg directly: no
+    transaction to keep in step with SQLAlchemy, and SQLAlchemy's
+    CursorResult (built anew for every text statement) was a quarter of a
+    get's client time."""
+
+    __slots__ = ("driver",)
+
+    def __init__(self, conn: sa.Connection) -> None:
+        super().__init__(conn)
+        self.driver: Any = conn.connection.driver_connection
+
+    def rows(self, stmt: Compiled, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+        return await_only(self.driver.fetch(stmt.sql, *stmt.bind(params)))
+
+    def rows_in_order(self, stmt: Compiled, args: Any) -> list[tuple[Any, ...]]:
+        return await_only(self.driver.fetch(stmt.sql, *args))
+
+
 def _call(conn: sa.Connection, fn: Callable[..., R], args: tuple[Any, ...]) -> R:
     return fn(PgDb(conn), *args)
+
+
+def _read_call(conn: sa.Connection, fn: Callable[..., R], args: tuple[Any, ...]) -> R:
+    return fn(PgReadDb(conn), *args)
 
 
 class _Held:
@@ -196,7 +220,7 @@ class PgRunner:
         if held is not None and held.runner is self:
             return await held.call(fn, args)
         async with self._reads.connect() as conn:
-            return await conn.run_sync(_call, fn, args)
+            return await conn.run_sync(_read_call, fn, args)
 
     async def write(self, fn: Callable[..., R], *args: Any) -> R:
         """Run ``fn(db, *args)`` in one transaction of its own."""
