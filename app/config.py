@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 from collections.abc import Mapping
@@ -136,22 +137,23 @@ class Settings:
             raise ConfigurationError("revisions='files' is a choice of the disk profile only")
 
 
+_BOOLEANS = {"1": True, "true": True, "yes": True, "on": True}
+_BOOLEANS.update({"0": False, "false": False, "no": False, "off": False})
+
+
 def _parse(name: str, raw: str, default: Any) -> Any:
-    if isinstance(default, bool):
-        if raw.lower() in ("1", "true", "yes", "on"):
-            return True
-        if raw.lower() in ("0", "false", "no", "off"):
-            return False
-    elif isinstance(default, (int, float)):
-        try:
-            return type(default)(raw)
-        except ValueError:
-            pass
-    else:
+    """An environment variable's text as the type of the field's default."""
+    if not isinstance(default, (bool, int, float)):
         return raw
-    raise ConfigurationError(
-        f"{ENV_PREFIX}{name.upper()}={raw!r} is not a valid {type(default).__name__}"
-    )
+    parsed: Any = _BOOLEANS.get(raw.lower()) if isinstance(default, bool) else None
+    if not isinstance(default, bool):
+        with contextlib.suppress(ValueError):
+            parsed = type(default)(raw)
+    if parsed is None:
+        raise ConfigurationError(
+            f"{ENV_PREFIX}{name.upper()}={raw!r} is not a valid {type(default).__name__}"
+        )
+    return parsed
 
 
 def _without_password(url: str) -> str:

@@ -122,7 +122,7 @@ async def reads(args: argparse.Namespace, manager: Any, storage: Any, ids: list[
     sql = specql_sql(manager)
 
     async def no_reset(conn: Any) -> None:
-        pass
+        """asyncpg's pool resets each released connection; variant D skips it."""
 
     pool = await asyncpg.create_pool(
         storage.settings.database_url,

@@ -19,9 +19,6 @@ from schema_gen.plan import ModelPlan, declared
 from schema_gen.runtime import Connection, Node
 from schema_gen.selection import selected
 
-UNSET: Any = strawberry.UNSET
-_CURSOR_FIELDS = frozenset({"pageInfo"})
-
 
 def page_size(info: Any, first: int | None, last: int | None) -> tuple[int, bool]:
     """(limit, from_end) for Relay arguments, within the configured limits."""

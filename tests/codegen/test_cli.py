@@ -30,7 +30,7 @@ def answering(status: int, content_type: str, body: bytes) -> Iterator[str]:
             self.wfile.write(body)
 
         def log_message(self, *args: object) -> None:
-            pass
+            """Quiet: the test reads the CLI's output, not the server's log."""
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

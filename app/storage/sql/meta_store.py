@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
+from abc import abstractmethod
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from typing import Any
 
@@ -154,9 +155,9 @@ class SqlMetaStore(_Reads, MetaStore):
         self._referrer_targets: dict[str, list[tuple[str, str, str]]] = {}
         self.schema_changes: list[str] = []  # what the last open() changed
 
+    @abstractmethod
     def _translate(self, exc: Exception) -> Exception | None:
         """The SpecQL error for a driver exception, None to let it pass."""
-        raise NotImplementedError
 
     async def _guard(self, call: Awaitable[Any]) -> Any:
         with self._translating():

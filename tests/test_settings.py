@@ -1,0 +1,45 @@
+"""Settings from SPECQL_* variables: typed, inferred, checked, secrets hidden."""
+
+from __future__ import annotations
+
+import pytest
+
+from app import Settings
+from app.errors import ConfigurationError
+
+
+def test_variables_are_typed_and_the_profile_inferred() -> None:
+    s = Settings.from_env(
+        {
+            "SPECQL_DATABASE_URL": "postgresql://app:hunter2@db:5432/app",
+            "SPECQL_REVISIONS": "inline",
+            "SPECQL_POOL_SIZE": "5",
+            "SPECQL_POOL_TIMEOUT": "2.5",
+            "SPECQL_STRICT_CONTEXT": "yes",
+        }
+    )
+    assert (s.profile, s.pool_size, s.pool_timeout, s.strict_context) == ("postgres", 5, 2.5, True)
+    assert "hunter2" not in repr(s) and "app:***@db" in repr(s)
+    assert Settings.from_env({"SPECQL_S3_URL": "s3://b"}).profile == "s3"
+    assert Settings.from_env({}).profile == "disk"
+    assert Settings.from_env({"SPECQL_PROFILE": "memory"}, profile="disk").profile == "disk"
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"SPECQL_POOL_SIZE": "many"}, "SPECQL_POOL_SIZE='many' is not a valid int"),
+        ({"SPECQL_STRICT_CONTEXT": "maybe"}, "is not a valid bool"),
+        ({"SPECQL_PROFILE": "cloud"}, "unknown storage profile 'cloud'"),
+        ({"SPECQL_PROFILE": "postgres"}, "needs a database URL"),
+        ({"SPECQL_PROFILE": "s3"}, "needs an S3 URL"),
+        ({"SPECQL_REVISIONS": "tape"}, "unknown revisions choice 'tape'"),
+        (
+            {"SPECQL_PROFILE": "s3", "SPECQL_S3_URL": "s3://b", "SPECQL_REVISIONS": "files"},
+            "disk profile only",
+        ),
+    ],
+)
+def test_bad_variables_name_the_problem(env: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigurationError, match=message.replace("(", r"\(")):
+        Settings.from_env(env)
