@@ -63,17 +63,22 @@ class RowReader:
         self.payload_at = 11 + len(t.singles)
 
     def __call__(self, row: Sequence[Any], with_payload: bool) -> StoredResource:
-        indexed = {path: row[i] for path, i in self.plain}
+        indexed: dict[str, Any] = {}
+        for path, i in self.plain:
+            indexed[path] = row[i]
         for path, i, convert in self.converted:
             indexed[path] = convert(row[i])
+        created_at = from_micros(row[4])
+        # a resource never changed since its creation has one timestamp: convert it once
+        updated_at = created_at if row[6] == row[4] else from_micros(row[6])
         meta = ResourceMeta(
             model=self.model,
             resource_id=row[0],
             current_revision_id=row[1],
             status=row[3],
-            created_at=from_micros(row[4]),
+            created_at=created_at,
             created_by=row[5],
-            updated_at=from_micros(row[6]),
+            updated_at=updated_at,
             updated_by=row[7],
             revision_count=row[8],
             is_deleted=bool(row[9]),
