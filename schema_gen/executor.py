@@ -1,22 +1,29 @@
-"""The GraphQL executor SpecQL runs: graphql-core's, with plain leaf fields
+"""The GraphQL executor SpecQL runs: graphql-core's, with plain fields
 completed inline.
 
-Most fields of a SpecQL result are plain leaves: an attribute of the node
-(``name``, ``price``, ``tags``), a scalar or an enum, or a list of them, read
-by Strawberry's default resolver. graphql-core executes each one in full:
-a path entry, a ResolveInfo, Strawberry's resolver wrapper, an awaitable
-check, then completion. Measured on W2's search (20 items of 7 fields, about
-160 fields a request), that per-field work was most of the request's time.
+Most fields of a SpecQL result are plain: an attribute of the node (``name``,
+``price``, ``tags``) or of an object the resolvers built (a connection's
+``edges``, an edge's ``node``, ``meta``, a nested Struct), read by
+Strawberry's default resolver. graphql-core executes each one in full: a path
+entry, a ResolveInfo, Strawberry's resolver wrapper, an awaitable check, then
+completion, and for an object the collection of its sub-fields. Measured on
+W2's search (20 edges, each a node of 7 fields), that per-field work was most
+of the request's time.
 
-This executor gives such fields a shortcut: read the attribute, coerce the
-value with the field's own type, and place it in the result. What it covers
-is decided once per selection set per request, from the schema alone:
-a field qualifies when its resolver is Strawberry's default one (no custom
-resolver, no field extensions), it takes no arguments, and its type is a
-leaf or a list of leaves. Everything else (refs, connections, meta, custom
-resolvers, errors) goes through graphql-core as before; so does any value the
-shortcut cannot complete (a null in a non-null position, a value the type
-cannot coerce), so errors and their paths are graphql-core's own.
+This executor gives such fields a shortcut: read the attribute and complete
+the value in place. A leaf (a scalar or an enum, or a list of them) is coerced
+with the field's own type; an object (or a list of them) qualifies when every
+field selected on it does, and becomes a dict of those fields. What it covers
+is decided once per selection set per request, from the schema and the
+document alone: a field qualifies when its resolver is Strawberry's default
+one (no custom resolver, no field extensions), it takes no arguments, and its
+object type is concrete with no ``is_type_of`` check. Everything else (refs,
+connections, custom resolvers, ``__typename``, deferred fragments) goes
+through graphql-core as before; so does any field whose value the shortcut
+cannot complete (a null in a non-null position, a value the type cannot
+coerce, a list that is not a list or tuple), as a whole, so errors and their
+paths are graphql-core's own. The shortcut only reads attributes, so handing
+a field over after a partial attempt changes nothing.
 """
 
 from __future__ import annotations
@@ -26,11 +33,11 @@ from typing import Any
 
 from graphql import (
     GraphQLField,
-    GraphQLLeafType,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     Undefined,
+    get_named_type,
     is_leaf_type,
 )
 from graphql.execution.incremental.incremental_executor import IncrementalExecutor
@@ -43,10 +50,11 @@ class _NotInline(Exception):
     """The shortcut cannot complete this value; graphql-core will."""
 
 
-class _Leaf:
-    """How to complete one plain leaf field inline."""
+class _Plain:
+    """How to complete one plain field inline: read the attribute, then
+    complete the value (or each item of a list) with ``one``."""
 
-    __slots__ = ("coerce", "get", "is_list", "item_non_null", "name", "non_null")
+    __slots__ = ("get", "is_list", "item_non_null", "name", "non_null")
 
     def __init__(self, name: str, get: Callable[[Any, str], Any], field: GraphQLField) -> None:
         self.name = name
@@ -60,11 +68,6 @@ class _Leaf:
         if isinstance(kind, GraphQLList):
             kind = kind.of_type
             self.item_non_null = isinstance(kind, GraphQLNonNull)
-            if isinstance(kind, GraphQLNonNull):
-                kind = kind.of_type
-        assert is_leaf_type(kind)
-        leaf: GraphQLLeafType = kind
-        self.coerce = leaf.coerce_output_value
 
     def complete(self, source: Any) -> Any:
         value = self.get(source, self.name)
@@ -73,9 +76,9 @@ class _Leaf:
                 raise _NotInline
             return None
         if not self.is_list:
-            return self._one(value)
-        if isinstance(value, (str, bytes, dict)):
-            raise _NotInline
+            return self.one(value)
+        if not isinstance(value, (list, tuple)):
+            raise _NotInline  # other iterables may be one-shot: leave them to graphql-core
         items: list[Any] = []
         for item in value:
             if item is None:
@@ -83,18 +86,54 @@ class _Leaf:
                     raise _NotInline
                 items.append(None)
             else:
-                items.append(self._one(item))
+                items.append(self.one(item))
         return items
 
-    def _one(self, value: Any) -> Any:
+    def one(self, value: Any) -> Any:
+        raise NotImplementedError
+
+
+class _Leaf(_Plain):
+    """A plain field of a scalar or enum type (or a list of one)."""
+
+    __slots__ = ("coerce",)
+
+    def __init__(self, name: str, get: Callable[[Any, str], Any], field: GraphQLField) -> None:
+        super().__init__(name, get, field)
+        leaf = get_named_type(field.type)
+        assert is_leaf_type(leaf)
+        self.coerce = leaf.coerce_output_value
+
+    def one(self, value: Any) -> Any:
         coerced = self.coerce(value)
         if coerced is None or coerced is Undefined:
             raise _NotInline
         return coerced
 
 
-def _inline_leaf(field: GraphQLField | None, node_has_arguments: bool) -> _Leaf | None:
-    """The shortcut for a field, None when graphql-core must execute it."""
+class _Object(_Plain):
+    """A plain field of an object type (or a list of one) whose selected
+    fields are all plain: an edge's ``node``, a connection's ``edges``."""
+
+    __slots__ = ("fields",)
+
+    def __init__(
+        self,
+        name: str,
+        get: Callable[[Any, str], Any],
+        field: GraphQLField,
+        fields: list[tuple[str, _Plain]],
+    ) -> None:
+        super().__init__(name, get, field)
+        self.fields = fields
+
+    def one(self, value: Any) -> Any:
+        return {response_name: part.complete(value) for response_name, part in self.fields}
+
+
+def _default_getter(field: GraphQLField | None, node_has_arguments: bool) -> Any:
+    """The Strawberry definition of a field its default resolver reads
+    (no arguments, no custom resolver, no extensions), else None."""
     if field is None or field.args or node_has_arguments:
         return None
     if not getattr(field.resolve, "_is_default", False):
@@ -102,15 +141,10 @@ def _inline_leaf(field: GraphQLField | None, node_has_arguments: bool) -> _Leaf 
     definition = (field.extensions or {}).get(STRAWBERRY_FIELD)
     if definition is None or definition.base_resolver is not None or definition.extensions:
         return None
-    kind = field.type
-    while isinstance(kind, (GraphQLNonNull, GraphQLList)):
-        kind = kind.of_type
-    if not is_leaf_type(kind):
-        return None
-    return _Leaf(definition.python_name, definition.default_resolver, field)
+    return definition
 
 
-_Plan = tuple[Any, dict[str, Any], list[tuple[str, _Leaf]]]
+_Plan = tuple[Any, dict[str, Any], list[tuple[str, _Plain]]]
 
 
 class InlineLeafExecutor(IncrementalExecutor):
@@ -124,20 +158,16 @@ class InlineLeafExecutor(IncrementalExecutor):
         grouped_field_set: Any,
         position_context: Any,
     ) -> Any:
-        plans: dict[int, _Plan] = self.__dict__.setdefault("_inline_plans", {})
-        plan = plans.get(id(grouped_field_set))
-        if plan is None:
-            plan = plans[id(grouped_field_set)] = self._plan(parent_type, grouped_field_set)
-        _, rest, leaves = plan
-        if not leaves:
+        _, rest, plain = self._plan_of(parent_type, grouped_field_set)
+        if not plain:
             return super().execute_fields(
                 parent_type, source_value, path, grouped_field_set, position_context
             )
         inline: dict[str, Any] = {}
         fallback: dict[str, Any] = {}
-        for response_name, leaf in leaves:
+        for response_name, part in plain:
             try:
-                inline[response_name] = leaf.complete(source_value)
+                inline[response_name] = part.complete(source_value)
             except Exception:
                 fallback[response_name] = grouped_field_set[response_name]
         if fallback:
@@ -149,23 +179,52 @@ class InlineLeafExecutor(IncrementalExecutor):
             return self._ordered_later(grouped_field_set, inline, others)
         return self._ordered(grouped_field_set, inline, others)  # type: ignore[arg-type]
 
+    def _plan_of(self, parent_type: GraphQLObjectType, grouped_field_set: Any) -> _Plan:
+        plans: dict[int, _Plan] = self.__dict__.setdefault("_inline_plans", {})
+        plan = plans.get(id(grouped_field_set))
+        if plan is None:
+            plan = plans[id(grouped_field_set)] = self._plan(parent_type, grouped_field_set)
+        return plan
+
     def _plan(self, parent_type: GraphQLObjectType, grouped_field_set: Any) -> _Plan:
         """(the grouped field set, the fields graphql-core executes, the
-        inline leaves). The plan holds its grouped field set, so the id it is
-        filed under cannot be reused while the request runs."""
+        plain fields completed inline). The plan holds its grouped field set,
+        so the id it is filed under cannot be reused while the request runs."""
         rest: dict[str, Any] = {}
-        leaves: list[tuple[str, _Leaf]] = []
+        plain: list[tuple[str, _Plain]] = []
         for response_name, details in grouped_field_set.items():
-            node = details[0].node
-            leaf = None
-            if len(details) == 1:  # one node per response name: nothing to merge
-                field = self.schema.get_field(parent_type, node.name.value)
-                leaf = _inline_leaf(field, bool(node.arguments))
-            if leaf is None:
+            part = self._plain(parent_type, details)
+            if part is None:
                 rest[response_name] = details
             else:
-                leaves.append((response_name, leaf))
-        return grouped_field_set, rest, leaves
+                plain.append((response_name, part))
+        return grouped_field_set, rest, plain
+
+    def _plain(self, parent_type: GraphQLObjectType, details: Any) -> _Plain | None:
+        """The shortcut for one response name, None when graphql-core must
+        execute it. An object field qualifies when every field selected on it
+        does; its selection is collected by graphql-core's own (memoized)
+        ``collect_subfields``, so directives and fragments apply as usual."""
+        node = details[0].node
+        field = self.schema.get_field(parent_type, node.name.value)
+        definition = _default_getter(field, any(d.node.arguments for d in details))
+        if definition is None:
+            return None
+        assert field is not None
+        get, name = definition.default_resolver, definition.python_name
+        kind = get_named_type(field.type)
+        if is_leaf_type(kind):
+            # one node per response name: nothing to merge
+            return _Leaf(name, get, field) if len(details) == 1 else None
+        if not isinstance(kind, GraphQLObjectType) or kind.is_type_of is not None:
+            return None  # abstract types and is_type_of checks need graphql-core's info
+        grouped, defer_usages, *_ = self.collect_subfields(kind, details)
+        if defer_usages:
+            return None
+        _, rest, plain = self._plan_of(kind, grouped)
+        if rest or not plain:
+            return None
+        return _Object(name, get, field, plain)
 
     @staticmethod
     def _ordered(
