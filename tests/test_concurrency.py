@@ -261,6 +261,44 @@ async def test_two_managers_flipping_one_resource_keep_every_payload(
         await second.close()
 
 
+@pytest.mark.parametrize("revisions", ["inline", "files"])
+async def test_concurrent_burst_with_failures_is_all_there_after_reopening(
+    tmp_path: Path, revisions: str
+) -> None:
+    """Concurrent writes commit together on SQLite (group commit); writes
+    that fail inside the burst (stale expected revision) leave nothing, and
+    every acknowledged one reads back after reopening."""
+    data_dir = str(tmp_path / "data")
+    m = await shared.open_store(data_dir, revisions)
+    try:
+        base = await m.create("doc", Doc("base", 0))
+        creates = [m.create("doc", Doc(f"new-{i}", i)) for i in range(40)]
+        updates = [
+            m.update("doc", base.id, Doc("base", i), expected_revision_id=base.revision_id)
+            for i in range(1, 11)
+        ]
+        results = await asyncio.gather(*creates, *updates, return_exceptions=True)
+    finally:
+        await m.close()
+    created = [r for r in results[:40] if not isinstance(r, BaseException)]
+    updated = results[40:]
+    assert len(created) == 40, results[:40]
+    won = [r for r in updated if not isinstance(r, BaseException)]
+    assert len(won) == 1
+    assert all(isinstance(r, RevisionConflictError) for r in updated if r not in won)
+
+    m = await shared.open_store(data_dir, revisions)
+    try:
+        for i, r in enumerate(created):
+            assert (await m.get("doc", r.id)).data == Doc(f"new-{i}", i)
+        history = await assert_linear(m, "doc", base.id)
+        assert [h.revision_id for h in history] == [base.revision_id, won[0].revision_id]
+        assert (await m.get("doc", base.id)).data == won[0].resource.data
+        assert await m.count("doc") == 41
+    finally:
+        await m.close()
+
+
 # -- two processes on one data directory --------------------------------------
 
 

@@ -1,0 +1,154 @@
+"""Group commit in the SQLite runner: writes that queue while a transaction
+runs share the next one, each under its own savepoint. A write that fails is
+rolled back alone and only its caller gets the error; the others commit, and
+every caller is answered only after the shared COMMIT."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from app.storage.sql.runner import Compiled, Db, SqliteRunner
+
+ROWS = Compiled("SELECT x FROM t ORDER BY x", [])
+
+
+def insert(db: Db, x: int) -> int:
+    db.execute_text(f"INSERT INTO t VALUES ({x})")
+    return x
+
+
+@pytest.fixture(params=["file", "memory"])
+async def runner(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[SqliteRunner]:
+    runner = SqliteRunner(str(tmp_path / "t.db") if request.param == "file" else None)
+    await runner.write(lambda db: db.execute_text("CREATE TABLE t (x INTEGER UNIQUE)"))
+    yield runner
+    await runner.close()
+
+
+async def rows(runner: SqliteRunner) -> list[int]:
+    return [x for (x,) in await runner.read(lambda db: db.rows(ROWS, {}))]
+
+
+class Blocker:
+    """A write that holds the writer thread until released, so that the
+    writes queued meanwhile form one group."""
+
+    def __init__(self) -> None:
+        self.started = threading.Event()
+        self.release = threading.Event()
+
+    def __call__(self, db: Db) -> int:
+        self.started.set()
+        assert self.release.wait(10)
+        return insert(db, 0)
+
+    async def start(self, runner: SqliteRunner) -> asyncio.Future[int]:
+        first = asyncio.ensure_future(runner.write(self))
+        assert await asyncio.to_thread(self.started.wait, 10)
+        return first
+
+
+async def commits_during(runner: SqliteRunner, seen: list[str]) -> None:
+    """Record every COMMIT the writer thread's connection runs from now on."""
+
+    def trace(db: Db) -> None:
+        db.conn.set_trace_callback(lambda sql: seen.append(sql) if sql == "COMMIT" else None)
+
+    await runner.write(trace)
+    seen.clear()
+
+
+async def test_a_failing_write_in_a_group_fails_alone(runner: SqliteRunner) -> None:
+    def insert_then_collide(db: Db) -> None:
+        insert(db, 100)
+        insert(db, 1)  # taken by the write queued before it, in the same transaction
+
+    commits: list[str] = []
+    await commits_during(runner, commits)
+    blocker = Blocker()
+    first = await blocker.start(runner)
+    queued: list[Callable[[Db], Any]] = [
+        lambda db: insert(db, 1),
+        insert_then_collide,
+        lambda db: insert(db, 2),
+    ]
+    rest = [asyncio.ensure_future(runner.write(fn)) for fn in queued]
+    await asyncio.sleep(0.01)
+    blocker.release.set()
+    results = await asyncio.gather(first, *rest, return_exceptions=True)
+
+    assert results[0] == 0 and results[1] == 1 and results[3] == 2
+    assert isinstance(results[2], sqlite3.IntegrityError)
+    assert commits == ["COMMIT", "COMMIT"]  # the blocker's, then one for the group of three
+    assert await rows(runner) == [0, 1, 2]  # nothing of the failed write stays
+
+
+async def test_every_caller_gets_its_own_result_after_the_commit(runner: SqliteRunner) -> None:
+    blocker = Blocker()
+    first = await blocker.start(runner)
+    rest = [asyncio.ensure_future(runner.write(insert, x)) for x in range(1, 21)]
+    await asyncio.sleep(0.01)
+    assert not any(f.done() for f in rest)
+    blocker.release.set()
+    assert await asyncio.gather(first, *rest) == list(range(21))
+    assert await rows(runner) == list(range(21))
+
+
+async def test_a_caller_cancelled_while_queued_writes_nothing(runner: SqliteRunner) -> None:
+    blocker = Blocker()
+    first = await blocker.start(runner)
+    kept = asyncio.ensure_future(runner.write(insert, 1))
+    cancelled = asyncio.ensure_future(runner.write(insert, 2))
+    await asyncio.sleep(0.01)
+    cancelled.cancel()
+    blocker.release.set()
+    assert list(await asyncio.gather(first, kept)) == [0, 1]
+    assert cancelled.cancelled()
+    assert await runner.write(insert, 3) == 3  # no transaction was left open
+    assert await rows(runner) == [0, 1, 3]
+
+
+async def test_a_group_that_cannot_begin_fails_as_one(tmp_path: Path) -> None:
+    path = str(tmp_path / "t.db")
+    runner = SqliteRunner(path, busy_timeout_ms=50)
+    other = sqlite3.connect(path, isolation_level=None)
+    try:
+        await runner.write(lambda db: db.execute_text("CREATE TABLE t (x INTEGER UNIQUE)"))
+        other.execute("BEGIN IMMEDIATE")  # another process holds SQLite's write lock
+        results = await asyncio.gather(
+            *(runner.write(insert, x) for x in range(5)), return_exceptions=True
+        )
+        assert all(isinstance(r, sqlite3.OperationalError) for r in results), results
+        other.execute("ROLLBACK")
+        assert await runner.write(insert, 9) == 9
+        assert await rows(runner) == [9]
+    finally:
+        other.close()
+        await runner.close()
+
+
+async def test_a_burst_is_all_there_after_reopening(tmp_path: Path) -> None:
+    path = str(tmp_path / "t.db")
+    runner = SqliteRunner(path)
+    await runner.write(lambda db: db.execute_text("CREATE TABLE t (x INTEGER UNIQUE)"))
+    results = await asyncio.gather(
+        *(runner.write(insert, x % 150) for x in range(200)), return_exceptions=True
+    )
+    acknowledged = sorted(r for r in results if isinstance(r, int))
+    failed = [r for r in results if not isinstance(r, int)]
+    await runner.close()
+
+    assert acknowledged == list(range(150))
+    assert len(failed) == 50 and all(isinstance(e, sqlite3.IntegrityError) for e in failed)
+    reopened = SqliteRunner(path)
+    try:
+        assert await rows(reopened) == acknowledged
+    finally:
+        await reopened.close()
