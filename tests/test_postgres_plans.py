@@ -12,6 +12,7 @@ import pytest
 from app import F, Registry, SortKey
 from app.search.compile import compile_search
 from app.search.query import SearchQuery, parse_where
+from app.storage.sql.runner import Compiled
 
 pytestmark = pytest.mark.parametrize("settings", ["postgres-inline"], indirect=True)
 
@@ -47,10 +48,10 @@ async def test_category_page_by_price_scans_the_index_backwards(open_manager):
     args = ran.bind(planned.statement.params)
 
     def explain(db):
-        db.conn.exec_driver_sql("ANALYZE specql_m_item")
-        db.conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
-        db.conn.exec_driver_sql("SET LOCAL enable_bitmapscan = off")
-        return [row[0] for row in db.conn.exec_driver_sql("EXPLAIN " + ran.sql, args)]
+        db.execute_text("ANALYZE specql_m_item")
+        db.execute_text("SET LOCAL enable_seqscan = off")
+        db.execute_text("SET LOCAL enable_bitmapscan = off")
+        return [row[0] for row in db.rows_in_order(Compiled("EXPLAIN " + ran.sql, ()), args)]
 
     plan = await meta_store.runner.write(explain)
     text = "\n".join(plan)

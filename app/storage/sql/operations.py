@@ -207,14 +207,14 @@ def insert_many(db: Db, st: Statements, ops: Sequence[InsertResource]) -> list[A
             by_model.setdefault(op.model, []).append(op)
         written = {}
         for model, group in by_model.items():
-            rows = [_meta_row(st, op) for op in group]
+            rows = [meta_row(st, op) for op in group]
             db.run_many(st.insert_meta(model), rows)
             for op, row in zip(group, rows, strict=True):
-                written[id(op)] = _written(st, model, row)
+                written[id(op)] = written_record(st, model, row)
             db.run_many(
                 st.insert_revision(),
                 [
-                    _revision_row(
+                    revision_row(
                         op.model, op.resource_id, op.revision, 1, None, op.schema_version, st.inline
                     )
                     for op in group
@@ -244,17 +244,17 @@ def _apply_one(db: Db, st: Statements, op: WriteOp) -> Any:
 def insert_resource(db: Db, st: Statements, op: InsertResource) -> StoredResource:
     rev = op.revision
     check_refs(db, st, op.model, rev.refs)
-    row = _meta_row(st, op)
+    row = meta_row(st, op)
     db.run(st.insert_meta(op.model), row)  # first: a taken id fails on the meta key
     db.run(
         st.insert_revision(),
-        _revision_row(op.model, op.resource_id, rev, 1, None, op.schema_version, st.inline),
+        revision_row(op.model, op.resource_id, rev, 1, None, op.schema_version, st.inline),
     )
     _write_lists(db, st, op.model, op.resource_id, rev.lists, replace=False)
-    return _written(st, op.model, row)
+    return written_record(st, op.model, row)
 
 
-def _meta_row(st: Statements, op: InsertResource) -> dict[str, Any]:
+def meta_row(st: Statements, op: InsertResource) -> dict[str, Any]:
     rev = op.revision
     return {
         "resource_id": op.resource_id,
@@ -283,12 +283,12 @@ def append_revision(db: Db, st: Statements, op: AppendRevision) -> AppendResult:
         raise RevisionConflictError(op.resource_id, op.expected_revision_id, current)
     count = cur["revision_count"]
     if cur["current_hash"] == rev.data_hash and cur["status"] == rev.status:
-        return AppendResult(False, count, None, current, _written(st, op.model, cur))
+        return AppendResult(False, count, None, current, written_record(st, op.model, cur))
     check_refs(db, st, op.model, rev.refs)
     number = count + 1
     db.run(
         st.insert_revision(),
-        _revision_row(op.model, op.resource_id, rev, number, current, op.schema_version, st.inline),
+        revision_row(op.model, op.resource_id, rev, number, current, op.schema_version, st.inline),
     )
     written = _set_meta(
         db,
@@ -458,7 +458,7 @@ _HANDLERS: dict[type, Any] = {
 }
 
 
-def _written(st: Statements, model: str, row: dict[str, Any]) -> StoredResource:
+def written_record(st: Statements, model: str, row: dict[str, Any]) -> StoredResource:
     """The record of a row this transaction wrote, without reading it back."""
     written: StoredResource = st.readers[model](st.row_of(model, row), False)
     return written
@@ -480,10 +480,10 @@ def _set_meta(
     changed = {c: v for c, v in new.items() if cur.get(c) != v or c == "current_payload"}
     stmt = st.update_columns(model, tuple(changed))
     db.run(stmt, {"rid": cur["resource_id"], **changed})
-    return _written(st, model, {**cur, **changed})
+    return written_record(st, model, {**cur, **changed})
 
 
-def _revision_row(
+def revision_row(
     model: str,
     resource_id: str,
     rev: NewRevision,

@@ -1,23 +1,25 @@
-"""The meta store on PostgreSQL: SQLAlchemy's async engine over asyncpg.
+"""The meta store on PostgreSQL, over asyncpg.
 
 Store operations are the same synchronous functions the SQLite store runs
-(``operations.py``), over statements compiled for PostgreSQL: each runs in
-``AsyncConnection.run_sync``, where SQLAlchemy's greenlet bridge turns every
-statement into an awaited asyncpg call, so the event loop never blocks.
+(``operations.py``), over statements SQLAlchemy builds and compiles once for
+PostgreSQL (``statements.py``). Each runs in a greenlet (SQLAlchemy's
+``greenlet_spawn``), where ``await_only`` turns every statement into an
+awaited asyncpg call on a pooled connection, so the event loop never blocks.
+SQLAlchemy's engine runs only schema work: measured here, its connection and
+result layers were more than half of a get's client time (benchmarks/RESULTS.md).
 
 * Writes take a pooled connection and one transaction each; per-resource
   ordering comes from ``SELECT ... FOR UPDATE`` on the meta row, so replicas
-  need no lock of their own.
-* Reads run in autocommit on a pool of their own: one round trip per
-  statement, no BEGIN/ROLLBACK (switching a pooled connection in and out of
-  autocommit per read cost a second round trip: get 680 -> 2,070/s).
+  need no lock of their own. A create with nothing to check is one statement
+  in autocommit (a CTE inserting the revision and the meta row): one round
+  trip instead of four.
+* Reads run in autocommit: one round trip per statement, no BEGIN/ROLLBACK.
 * Schema work (alembic, per-model tables) runs under a session advisory lock
   keyed by the schema, so when several replicas start at once exactly one
   applies DDL and the others wait, then find nothing left to do.
 * A dropped connection (server restart, ``pg_terminate_backend``) fails the
-  operation that was using it with a StorageError; SQLAlchemy then
-  invalidates the pool, and the next operation connects afresh. One dropped
-  while idle in the pool is replaced when next checked out.
+  operation that was using it with a StorageError and is thrown away; one
+  dropped while idle in the pool is replaced when next checked out.
 """
 
 from __future__ import annotations
@@ -27,13 +29,14 @@ import contextlib
 import contextvars
 import dataclasses
 import zlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any, TypeVar
 
+import asyncpg  # type: ignore[import-untyped]
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
-from sqlalchemy.util import await_only
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.util import await_only, greenlet_spawn
 
 from app.errors import (
     BadRequestError,
@@ -41,9 +44,11 @@ from app.errors import (
     ConflictError,
     StorageError,
 )
-from app.storage.base import Capabilities
+from app.storage.base import Capabilities, InsertResource, StoredResource, WriteOp
+from app.storage.sql import operations as ops
 from app.storage.sql.meta_store import Backfill, SqlMetaStore
 from app.storage.sql.runner import Compiled, Db
+from app.storage.sql.statements import Statements
 
 R = TypeVar("R")
 
@@ -109,9 +114,9 @@ def _schema_name(schema: str) -> str:
     return schema
 
 
-def create_engine(options: PgOptions, *, autocommit: bool = False) -> AsyncEngine:
-    """An engine and its pool; ``autocommit`` connections stay in autocommit
-    for life (switching a pooled connection per checkout costs a round trip)."""
+def create_engine(options: PgOptions) -> AsyncEngine:
+    """SQLAlchemy's engine for schema work: two connections, one holding the
+    advisory lock while the other applies DDL."""
     server_settings = {
         "application_name": "specql",
         "statement_timeout": str(int(options.statement_timeout_ms)),
@@ -120,11 +125,10 @@ def create_engine(options: PgOptions, *, autocommit: bool = False) -> AsyncEngin
         server_settings["search_path"] = _schema_name(options.schema)
     engine = create_async_engine(
         engine_url(options.url),
-        pool_size=options.pool_size,
-        max_overflow=options.max_overflow,
+        pool_size=2,
+        max_overflow=0,
         pool_timeout=options.pool_timeout,
         connect_args={"server_settings": server_settings, "timeout": options.connect_timeout},
-        **({"isolation_level": "AUTOCOMMIT"} if autocommit else {}),
     )
     sa.event.listen(engine.sync_engine.pool, "checkout", _replace_if_closed)
     return engine
@@ -139,74 +143,149 @@ def _replace_if_closed(dbapi_connection: Any, record: Any, proxy: Any) -> None:
 
 
 class PgDb(Db):
-    """Store operations' face of a SQLAlchemy connection (inside ``run_sync``)."""
+    """Store operations' face of one asyncpg connection, inside a greenlet
+    (``greenlet_spawn``), where ``await_only`` turns each call into an awaited
+    round trip without blocking the event loop."""
 
     __slots__ = ()
 
-    def rows(self, stmt: Compiled, params: dict[str, Any]) -> list[tuple[Any, ...]]:
-        return self.conn.exec_driver_sql(stmt.sql, stmt.bind(params)).fetchall()  # type: ignore[no-any-return]
+    def rows(self, stmt: Compiled, params: dict[str, Any]) -> list[Any]:
+        return await_only(self.conn.fetch(stmt.sql, *stmt.bind(params)))
 
-    def rows_in_order(self, stmt: Compiled, args: Any) -> list[tuple[Any, ...]]:
-        return self.conn.exec_driver_sql(stmt.sql, tuple(args)).fetchall()  # type: ignore[no-any-return]
+    def rows_in_order(self, stmt: Compiled, args: Any) -> list[Any]:
+        return await_only(self.conn.fetch(stmt.sql, *args))
 
     def execute_text(self, sql: str) -> None:
-        self.conn.exec_driver_sql(sql)
+        await_only(self.conn.execute(sql))
 
     def run(self, stmt: Compiled, params: dict[str, Any]) -> int:
-        return self.conn.exec_driver_sql(stmt.sql, stmt.bind(params)).rowcount  # type: ignore[no-any-return]
+        status: str = await_only(self.conn.execute(stmt.sql, *stmt.bind(params)))
+        return _row_count(status)
 
     def run_many(self, stmt: Compiled, params: Any) -> None:
         if params:
-            self.conn.exec_driver_sql(stmt.sql, [stmt.bind(p) for p in params])
+            await_only(self.conn.executemany(stmt.sql, [stmt.bind(p) for p in params]))
 
 
-class PgReadDb(PgDb):
-    """Reads on an autocommit connection, sent to asyncpg directly: no
-    transaction to keep in step with SQLAlchemy, and SQLAlchemy's
-    CursorResult (built anew for every text statement) was a quarter of a
-    get's client time."""
-
-    __slots__ = ("driver",)
-
-    def __init__(self, conn: sa.Connection) -> None:
-        super().__init__(conn)
-        self.driver: Any = conn.connection.driver_connection
-
-    def rows(self, stmt: Compiled, params: dict[str, Any]) -> list[tuple[Any, ...]]:
-        return await_only(self.driver.fetch(stmt.sql, *stmt.bind(params)))
-
-    def rows_in_order(self, stmt: Compiled, args: Any) -> list[tuple[Any, ...]]:
-        return await_only(self.driver.fetch(stmt.sql, *args))
+def _row_count(status: str) -> int:
+    """The row count of a command tag (``UPDATE 3``, ``INSERT 0 1``)."""
+    last = status.rpartition(" ")[2]
+    return int(last) if last.isdigit() else 0
 
 
-def _call(conn: sa.Connection, fn: Callable[..., R], args: tuple[Any, ...]) -> R:
-    return fn(PgDb(conn), *args)
+def _connection_lost(exc: BaseException) -> bool:
+    """Whether a connection that raised ``exc`` may be mid-protocol or gone:
+    a cancelled call, a network error, a driver-side failure."""
+    return not isinstance(exc, Exception) or isinstance(
+        exc, (OSError, asyncio.TimeoutError, asyncpg.InterfaceError)
+    )
 
 
-def _read_call(conn: sa.Connection, fn: Callable[..., R], args: tuple[Any, ...]) -> R:
-    return fn(PgReadDb(conn), *args)
+class _Connections:
+    """asyncpg connections handed out last-in first-out, at most
+    ``pool_size + max_overflow`` at once, ``pool_size`` kept idle.
+
+    asyncpg's own ``Pool`` cost ~85 µs of CPU per acquire and release here,
+    and SQLAlchemy's pool on top ~115 µs more (benchmarks/RESULTS.md); a list
+    and a semaphore cost a few. A connection the server closed while it sat
+    idle (restart, ``pg_terminate_backend``) is dropped at checkout: asyncpg
+    already knows it is closed, so this costs no round trip.
+    """
+
+    def __init__(self, options: PgOptions) -> None:
+        self.options = options
+        url = engine_url(options.url)
+        self._dsn = url.set(
+            drivername="postgresql",
+            query={k: v for k, v in url.query.items() if k != "prepared_statement_cache_size"},
+        )
+        self._idle: list[asyncpg.Connection] = []
+        self._open: set[asyncpg.Connection] = set()
+        self._slots: asyncio.Semaphore | None = None
+
+    async def acquire(self) -> asyncpg.Connection:
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(self.options.pool_size + self.options.max_overflow)
+        if self._slots.locked():
+            try:
+                await asyncio.wait_for(self._slots.acquire(), self.options.pool_timeout)
+            except TimeoutError:
+                raise StorageError(
+                    f"postgres: no connection was free within {self.options.pool_timeout} s "
+                    f"(pool size {self.options.pool_size} + overflow {self.options.max_overflow})"
+                ) from None
+        else:
+            await self._slots.acquire()
+        while self._idle:
+            conn = self._idle.pop()
+            if not conn.is_closed():
+                return conn
+            self._open.discard(conn)
+        try:
+            conn = await self._connect()
+        except BaseException:
+            self._slots.release()
+            raise
+        self._open.add(conn)
+        return conn
+
+    async def _connect(self) -> asyncpg.Connection:
+        settings = {
+            "application_name": "specql",
+            "statement_timeout": str(int(self.options.statement_timeout_ms)),
+        }
+        if self.options.schema is not None:
+            settings["search_path"] = _schema_name(self.options.schema)
+        return await asyncpg.connect(
+            self._dsn.render_as_string(hide_password=False),
+            server_settings=settings,
+            timeout=self.options.connect_timeout,
+            statement_cache_size=1000,
+        )
+
+    def release(self, conn: asyncpg.Connection, reusable: bool) -> None:
+        if reusable and not conn.is_closed() and len(self._idle) < self.options.pool_size:
+            self._idle.append(conn)
+        else:
+            conn.terminate()
+            self._open.discard(conn)
+        assert self._slots is not None
+        self._slots.release()
+
+    async def close(self) -> None:
+        self._idle.clear()
+        for conn in list(self._open):
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(conn.close(), 5)
+            conn.terminate()
+        self._open.clear()
 
 
 class _Held:
     """A multi-step transaction: its connection, used by one step at a time."""
 
-    def __init__(self, runner: PgRunner, conn: AsyncConnection) -> None:
+    def __init__(self, runner: PgRunner, conn: asyncpg.Connection) -> None:
         self.runner = runner
         self.conn = conn
         self.lock = asyncio.Lock()
 
     async def call(self, fn: Callable[..., R], args: tuple[Any, ...]) -> R:
         async with self.lock:
-            return await self.conn.run_sync(_call, fn, args)
+            return await greenlet_spawn(fn, PgDb(self.conn), *args)
 
 
 class PgRunner:
-    """Runs store operations on a pooled asyncpg connection each."""
+    """Runs store operations on pooled asyncpg connections.
+
+    Statements are SQLAlchemy-built and compiled once (``statements.py``) and
+    sent to asyncpg directly; SQLAlchemy's engine serves only schema work
+    (alembic, model tables), where its migration tooling is worth its cost.
+    """
 
     def __init__(self, options: PgOptions) -> None:
         self.options = options
-        self.engine = create_engine(options)
-        self._reads = create_engine(options, autocommit=True)
+        self.engine = create_engine(options)  # schema work only
+        self._pool = _Connections(options)
         self._closed = False
 
     def _check_open(self) -> None:
@@ -214,19 +293,51 @@ class PgRunner:
             raise StorageError("the store is closed")
 
     async def read(self, fn: Callable[..., R], *args: Any) -> R:
-        """Run ``fn(db, *args)``; inside ``transaction()`` it sees that transaction."""
+        """Run ``fn(db, *args)`` in autocommit; inside ``transaction()`` it
+        sees that transaction."""
         self._check_open()
         held = _held.get()
         if held is not None and held.runner is self:
             return await held.call(fn, args)
-        async with self._reads.connect() as conn:
-            return await conn.run_sync(_read_call, fn, args)
+        conn = await self._pool.acquire()
+        try:
+            result = await greenlet_spawn(fn, PgDb(conn), *args)
+        except BaseException as exc:
+            self._pool.release(conn, not _connection_lost(exc))
+            raise
+        self._pool.release(conn, True)
+        return result
 
     async def write(self, fn: Callable[..., R], *args: Any) -> R:
         """Run ``fn(db, *args)`` in one transaction of its own."""
         self._refuse_nested()
-        async with self.engine.begin() as conn:
-            return await conn.run_sync(_call, fn, args)
+        async with self._transaction() as conn:
+            return await greenlet_spawn(fn, PgDb(conn), *args)
+
+    async def autocommit(self, fn: Callable[..., R], *args: Any) -> R:
+        """Run ``fn(db, *args)`` without a transaction around it: for one
+        statement that is atomic by itself, saving the BEGIN and COMMIT
+        round trips."""
+        self._refuse_nested()
+        return await self.read(fn, *args)
+
+    @contextlib.asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[asyncpg.Connection]:
+        conn = await self._pool.acquire()
+        try:
+            await conn.execute("BEGIN")
+            yield conn
+            await conn.execute("COMMIT")
+        except BaseException as exc:
+            reusable = not _connection_lost(exc)
+            if reusable:
+                try:
+                    await conn.execute("ROLLBACK")
+                except Exception:
+                    reusable = False
+            self._pool.release(conn, reusable)
+            raise
+        self._pool.release(conn, True)
 
     async def ddl(self, fn: Callable[[sa.Connection], R]) -> R:
         """Run ``fn(sqlalchemy_connection)`` in one transaction (schema work)."""
@@ -244,7 +355,7 @@ class PgRunner:
     async def transaction(self) -> AsyncIterator[None]:
         """A multi-step write transaction on one connection."""
         self._refuse_nested()
-        async with self.engine.begin() as conn:
+        async with self._transaction() as conn:
             token = _held.set(_Held(self, conn))
             try:
                 yield
@@ -279,8 +390,8 @@ class PgRunner:
     async def close(self) -> None:
         if not self._closed:
             self._closed = True
+            await self._pool.close()
             await self.engine.dispose()
-            await self._reads.dispose()
 
 
 # SQLSTATE classes and codes PostgreSQL answers with (see its "Error Codes" appendix).
@@ -325,6 +436,13 @@ class PostgresMetaStore(SqlMetaStore):
                         lambda c: c.exec_driver_sql(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
                     )
                 await super().open(specs, backfill)
+
+    async def apply(self, write_ops: Sequence[WriteOp]) -> list[Any]:
+        if len(write_ops) == 1:
+            op = write_ops[0]
+            if isinstance(op, InsertResource) and not op.revision.refs and not op.revision.lists:
+                return [await self._guard(self.runner.autocommit(_insert_alone, self.st, op))]
+        return await super().apply(write_ops)
 
     def _translate(self, exc: Exception) -> Exception | None:
         driver = _driver_error(exc)
@@ -376,3 +494,18 @@ def _is_argument_error(exc: BaseException) -> bool:
     """asyncpg refused to encode a parameter (wrong type, out of range)."""
     text = str(_driver_error(exc) or exc)
     return "invalid input for query argument" in text or isinstance(exc, OverflowError)
+
+
+def _insert_alone(db: Db, st: Statements, op: InsertResource) -> StoredResource:
+    """A create with no references to check and no list values: the meta row
+    and the first revision in one statement, atomic without a transaction."""
+    row = ops.meta_row(st, op)
+    first = ops.revision_row(
+        op.model, op.resource_id, op.revision, 1, None, op.schema_version, st.inline
+    )
+    try:
+        db.run(st.insert_resource(op.model), {**row, **{f"r_{k}": v for k, v in first.items()}})
+    except Exception as exc:
+        exc.specql_op = op  # type: ignore[attr-defined]  # names the id on a conflict
+        raise
+    return ops.written_record(st, op.model, row)

@@ -238,6 +238,22 @@ class Statements:
 
         return self.compiled(("insert_meta", model), build)
 
+    def insert_resource(self, model: str) -> Compiled:
+        """PostgreSQL: the meta row and the first revision in one statement
+        (the revision's parameters are prefixed ``r_``)."""
+
+        def build() -> Any:
+            t = self.tables(model)
+            cols = [*META_COLUMNS, "current_payload", *(f.column for f in t.singles)]
+            revision = (
+                revisions.insert()
+                .values({c: sa.bindparam(f"r_{c}") for c in (*REVISION_COLUMNS, "payload")})
+                .cte("specql_first_revision")
+            )
+            return t.meta.insert().values({c: sa.bindparam(c) for c in cols}).add_cte(revision)
+
+        return self.compiled(("insert_resource", model), build)
+
     def meta_layout(self, model: str) -> tuple[str, ...]:
         """Column names of a meta row as loads and searches return it."""
         layout = self._layouts.get(model)
