@@ -436,6 +436,7 @@ class PostgresMetaStore(SqlMetaStore):
                         lambda c: c.exec_driver_sql(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
                     )
                 await super().open(specs, backfill)
+        await self.runner.engine.dispose()  # schema work is done: close its connections
 
     async def apply(self, write_ops: Sequence[WriteOp]) -> list[Any]:
         if len(write_ops) == 1:
