@@ -15,6 +15,7 @@ import pytest
 from app import BadRequestError, F, LimitExceededError, SortKey
 from app.search.compile import compile_search
 from app.search.query import SearchQuery, parse_where
+from app.storage.sql.runner import Compiled
 from tests.models import Article, Color, Contact
 
 BASE = dt.datetime(2024, 5, 1, 12, 0, tzinfo=dt.UTC)
@@ -536,8 +537,8 @@ async def test_search_is_sql_on_the_index_table(manager, rows):
         # With sequential scans priced out, PostgreSQL plans it on an index of
         # that table (a handful of rows would otherwise be scanned).
         def explain(db):
-            db.conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
-            return db.conn.exec_driver_sql("EXPLAIN " + sql, args).fetchall()
+            db.execute_text("SET LOCAL enable_seqscan = off")
+            return db.rows_in_order(Compiled("EXPLAIN " + sql, ()), args)
 
         details = " | ".join(row[0] for row in await meta_store.runner.write(explain))
         assert "specql_m_article" in details
