@@ -1,7 +1,11 @@
 """A writer that never stops on its own: creates, batch creates, updates and
 patches ``doc`` resources on a disk store until it is killed.
 
-    python crash_writer.py DATA_DIR {inline|files} TAG SEED
+    python crash_writer.py DATA_DIR {inline|files} TAG SEED [TASKS]
+
+With TASKS > 1, that many tasks write concurrently (on SQLite their writes
+share transactions: group commit), each on resources of its own, so each
+knows what the current data of its resources is.
 
 Prints ``READY`` once the store is open, then one line per write, written
 only after the write call returned (an acknowledgement)::
@@ -17,6 +21,8 @@ import sys
 
 from shared import WORDS, Doc, open_store, say
 
+from app import ResourceManager
+
 
 def bodies(rng: random.Random) -> list[str]:
     """50 B to ~20 KB texts, made once: bigger payloads make each write (file
@@ -28,23 +34,41 @@ def bodies(rng: random.Random) -> list[str]:
     ]
 
 
-async def main(data_dir: str, revisions: str, tag: str, seed: int) -> None:
+async def main(data_dir: str, revisions: str, tag: str, seed: int, tasks: int) -> None:
     rng = random.Random(seed)
     texts = bodies(rng)
+    m = await open_store(data_dir, revisions)
+    taken: dict[str, int] = {}  # resource id -> n of its current data
+    after = None
+    while True:  # take over the docs of earlier rounds, as they are now
+        page = await m.search("doc", limit=500, after=after)
+        taken.update({r.id: r.data.n for r in page.items})
+        if page.next_cursor is None:
+            break
+        after = page.next_cursor
+    say("READY", len(taken))
+    shares: list[dict[str, int]] = [{} for _ in range(tasks)]
+    for i, (rid, n) in enumerate(taken.items()):
+        shares[i % tasks][rid] = n
+    await asyncio.gather(
+        *(
+            write(m, texts, random.Random(rng.random()), f"{tag}.{k}", shares[k])
+            for k in range(tasks)
+        )
+    )
+    say("DONE")
+    await m.close()
+
+
+async def write(
+    m: ResourceManager, texts: list[str], rng: random.Random, tag: str, current: dict[str, int]
+) -> None:
+    """Write forever on the resources of ``current`` (resource id -> n of its
+    current data), and on the ones this task creates."""
 
     def body(rng: random.Random) -> str:
         return rng.choice(texts) + str(rng.random())
 
-    m = await open_store(data_dir, revisions)
-    current: dict[str, int] = {}  # resource id -> n of its current data
-    after = None
-    while True:  # take over the docs of earlier rounds, as they are now
-        page = await m.search("doc", limit=500, after=after)
-        current.update({r.id: r.data.n for r in page.items})
-        if page.next_cursor is None:
-            break
-        after = page.next_cursor
-    say("READY", len(current))
     made = 0
     for _ in range(1_000_000):
         roll = rng.random()
@@ -81,9 +105,8 @@ async def main(data_dir: str, revisions: str, tag: str, seed: int) -> None:
             assert r.changed and r.resource.data.n == n
             current[rid] = n
             say("P", rid, r.revision_id, n)
-    say("DONE")
-    await m.close()
 
 
 if __name__ == "__main__":
-    asyncio.run(main(sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])))
+    tasks = int(sys.argv[5]) if len(sys.argv) > 5 else 1
+    asyncio.run(main(sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), tasks))
