@@ -16,6 +16,7 @@ from strawberry.schema.config import StrawberryConfig
 
 from app.resources.spec import ResourceSpec
 from schema_gen import scalars
+from schema_gen.executor import SHARES_ARGUMENTS
 from schema_gen.filters import order_type, where_type
 from schema_gen.inputs import InputTypes
 from schema_gen.names import camel, plan_names
@@ -101,13 +102,17 @@ def build_schema(
 
 
 def install_resolvers(schema: GraphQLSchema) -> None:
-    """Give every ``declared`` field its graphql-core resolver."""
+    """Give every ``declared`` field its graphql-core resolver. Those outside
+    Mutation (get-by-id, connections) only read their arguments, so the
+    executor may give them values coerced once per document."""
     for named in schema.type_map.values():
         if isinstance(named, GraphQLObjectType) and not named.name.startswith("__"):
             for field in named.fields.values():
                 execute = execution_of(field)
                 if execute is not None:
                     field.resolve = execute(field)
+                    if named is not schema.mutation_type:
+                        field.extensions[SHARES_ARGUMENTS] = True
 
 
 def _finish_model_types(

@@ -24,6 +24,12 @@ cannot complete (a null in a non-null position, a value the type cannot
 coerce, a list that is not a list or tuple), as a whole, so errors and their
 paths are graphql-core's own. The shortcut only reads attributes, so handing
 a field over after a partial attempt changes nothing.
+
+What depends on the document alone is worked out on its first execution and
+kept with the document (``schema_gen/document_plans.py``): the fields each
+selection set collects, which of them are completed inline, and the coerced
+arguments of resolvers that only read them (``SHARES_ARGUMENTS``), per value
+of the variables they read.
 """
 
 from __future__ import annotations
@@ -32,18 +38,27 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from graphql import (
+    DocumentNode,
     GraphQLField,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
+    GraphQLSchema,
     Undefined,
+    get_argument_values,
     get_named_type,
     is_leaf_type,
 )
+from graphql.execution.collect_fields import CollectedFields
 from graphql.execution.incremental.incremental_executor import IncrementalExecutor
 from graphql.pyutils import Path
 
+from schema_gen.document_plans import Plans, plans_for, variables_in, variables_key
+
 STRAWBERRY_FIELD = "strawberry-definition"  # GraphQLField.extensions key of Strawberry
+# GraphQLField.extensions key: the resolver never changes the argument values it
+# gets, so a query may hand it the same coerced values on every request.
+SHARES_ARGUMENTS = "specql-shares-arguments"
 
 
 class _NotInline(Exception):
@@ -148,7 +163,51 @@ _Plan = tuple[Any, dict[str, Any], list[tuple[str, _Plain]]]
 
 
 class InlineLeafExecutor(IncrementalExecutor):
-    """graphql-core's executor, completing plain leaf fields inline."""
+    """graphql-core's executor, completing plain leaf fields inline, with what
+    depends on the document alone (collected fields, inline plans, arguments
+    written in the document) planned once per document (``document_plans``)."""
+
+    _plans: Plans | None = None
+
+    @classmethod
+    def build(cls, schema: GraphQLSchema, document: DocumentNode, *args: Any, **kwargs: Any) -> Any:
+        executor = super().build(schema, document, *args, **kwargs)
+        if isinstance(executor, InlineLeafExecutor):
+            executor._plans = plans_for(document, schema, executor.variable_values.coerced)
+        return executor
+
+    def execute_collected_root_fields(
+        self,
+        root_type: GraphQLObjectType,
+        root_value: Any,
+        grouped_field_set: Any,
+        serially: bool,
+        new_defer_usages: Any,
+    ) -> Any:
+        plans = self._plans
+        if plans is not None and not new_defer_usages:
+            key = (root_type, id(self.operation))
+            cached = plans.collected.get(key)
+            if cached is None:
+                cached = plans.collected[key] = CollectedFields(grouped_field_set, [], [])
+                plans.inline[id(grouped_field_set)] = (grouped_field_set, None)
+            grouped_field_set = cached.grouped_field_set
+        return super().execute_collected_root_fields(
+            root_type, root_value, grouped_field_set, serially, new_defer_usages
+        )
+
+    def collect_subfields(self, return_type: GraphQLObjectType, field_details_list: Any) -> Any:
+        plans = self._plans
+        if plans is None:
+            return super().collect_subfields(return_type, field_details_list)
+        key = (return_type, id(self.operation), *[id(d.node) for d in field_details_list])
+        found = plans.collected.get(key)
+        if found is None:
+            found = super().collect_subfields(return_type, field_details_list)
+            if not found.new_defer_usages:
+                plans.collected[key] = found
+                plans.inline[id(found.grouped_field_set)] = (found.grouped_field_set, None)
+        return found
 
     def execute_fields(
         self,
@@ -179,7 +238,90 @@ class InlineLeafExecutor(IncrementalExecutor):
             return self._ordered_later(grouped_field_set, inline, others)
         return self._ordered(grouped_field_set, inline, others)  # type: ignore[arg-type]
 
+    def execute_field(
+        self,
+        parent_type: GraphQLObjectType,
+        source: Any,
+        field_details_list: Any,
+        path: Path,
+        position_context: Any,
+    ) -> Any:
+        """graphql-core's ``execute_field`` (3.3.2), unchanged but for where
+        the arguments of a field that shares them come from: the document's
+        plans, coerced once per value of the variables they read."""
+        plans = self._plans
+        first = field_details_list[0]
+        node = first.node
+        field_def = self.schema.get_field(parent_type, node.name.value)
+        if (
+            plans is None
+            or not node.arguments
+            or field_def is None
+            or not field_def.extensions.get(SHARES_ARGUMENTS)
+        ):
+            return super().execute_field(
+                parent_type, source, field_details_list, path, position_context
+            )
+        return_type = field_def.type
+        resolve_fn = field_def.resolve or self.field_resolver
+        if self.middleware_manager:
+            resolve_fn = self.middleware_manager.get_field_resolver(resolve_fn)
+        info = self.build_resolve_info(
+            field_def, [d.node for d in field_details_list], parent_type, path
+        )
+        try:
+            args = self._arguments(plans, field_def, node)
+            result = resolve_fn(source, info, **args)
+            if self.is_awaitable(result):
+                return self.complete_awaitable_value(
+                    return_type, field_details_list, info, path, result, position_context
+                )
+            completed = self.complete_value(
+                return_type, field_details_list, info, path, result, position_context
+            )
+            if self.is_awaitable(completed):
+                return self._await_completed(completed, return_type, field_details_list, path)
+        except Exception as raw_error:
+            self.handle_field_error(raw_error, return_type, field_details_list, path)
+            return None
+        return completed
+
+    async def _await_completed(
+        self, completed: Awaitable[Any], return_type: Any, field_details_list: Any, path: Path
+    ) -> Any:
+        try:
+            return await completed
+        except Exception as raw_error:
+            self.handle_field_error(raw_error, return_type, field_details_list, path)
+            return None
+
+    def _arguments(self, plans: Plans, field_def: GraphQLField, node: Any) -> dict[str, Any]:
+        """graphql-core's coerced arguments of ``node``, kept per value of the
+        variables they read (plain scalars only)."""
+        key = (id(field_def), id(node))
+        kept = plans.arguments.get(key)
+        if kept is None:
+            kept = plans.arguments[key] = (variables_in(node.arguments), {})
+        names, by_values = kept
+        values = variables_key(names, self.variable_values.coerced)
+        found = None if values is None else by_values.get(values)
+        if found is None:
+            found = get_argument_values(
+                field_def, node, self.variable_values, None, self.hide_suggestions
+            )
+            if values is not None:
+                plans.remember_arguments(by_values, values, found)
+        return found
+
     def _plan_of(self, parent_type: GraphQLObjectType, grouped_field_set: Any) -> _Plan:
+        kept = self._plans.inline if self._plans is not None else {}
+        slot = kept.get(id(grouped_field_set))
+        if slot is not None:  # a grouped field set of the document's plans
+            plan: _Plan | None = slot[1]
+            if plan is None:
+                plan = self._plan(parent_type, grouped_field_set)
+                kept[id(grouped_field_set)] = (grouped_field_set, plan)
+            return plan
         plans: dict[int, _Plan] = self.__dict__.setdefault("_inline_plans", {})
         plan = plans.get(id(grouped_field_set))
         if plan is None:

@@ -2,7 +2,8 @@
 data, in the same key order, and the same errors at the same paths, for
 documents that mix plain leaves and plain objects (edges, nodes, nested
 Structs, meta) with refs, connections, fragments, directives, aliases and
-values the types cannot represent."""
+values the types cannot represent; and again when it executes a document it
+has planned before, with other variables."""
 
 from __future__ import annotations
 
@@ -13,11 +14,12 @@ from typing import Annotated, Any
 import msgspec
 import pytest
 import strawberry
-from graphql import execute, parse, validate
+from graphql import DocumentNode, execute, parse, validate
 
 from app import Ref, Registry, Settings
-from schema_gen import build_schema
+from schema_gen import build_schema, document_plans
 from schema_gen.context import GraphQLContext
+from schema_gen.document_plans import plans_for, scalar_key
 from schema_gen.executor import InlineLeafExecutor
 
 
@@ -209,3 +211,93 @@ async def test_plain_objects_that_cannot_be_inlined_are_graphql_cores(query: str
             result = await result
         results.append(json.dumps(result.formatted))
     assert results[0] == results[1]
+
+
+# Plans kept per document: the HTTP layer hands the executor the same parsed
+# document on every request with the same text.
+
+
+async def run_document(manager, schema, document: DocumentNode, variables, executor):
+    result = execute(
+        schema,
+        document,
+        context_value=GraphQLContext(manager, user="tester"),
+        variable_values=variables,
+        executor_class=executor,
+    )
+    if hasattr(result, "__await__"):
+        result = await result
+    return json.dumps(result.formatted)
+
+
+REUSED = [
+    (  # which fields are collected depends on variables, at every level
+        "query($s: Boolean!, $t: Boolean!) { gadgets(orderBy: [{name: ASC}]) { edges {"
+        " node @include(if: $s) { name parts { label @skip(if: $t) weight } }"
+        " cursor @skip(if: $s) } nodes { ...F @include(if: $t) count } } }"
+        " fragment F on Gadget { tags name @skip(if: $s) }",
+        [{"s": s, "t": t} for s in (True, False) for t in (True, False)] * 2,
+    ),
+    (  # arguments reading variables: coerced again for each value
+        "query($n: String, $k: Int) { gadgets(where: {name: {eq: $n}}, first: $k,"
+        " orderBy: [{name: DESC}]) { nodes { name count } } }",
+        [
+            {"n": "a"},
+            {"n": "b"},
+            {"n": "a", "k": 0},
+            {"n": None},
+            {},
+            {"n": "b", "k": 1},
+            {"n": "a"},
+        ],
+    ),
+    (  # a literal argument in a nested connection, with an alias and a variable
+        "query($d: Boolean = false) { makers { nodes { name"
+        " g: gadgets(first: 1, orderBy: [{name: DESC}]) { nodes { name @skip(if: $d) } }"
+        ' gadgets(where: {name: {eq: "a"}}) { totalCount } } } }',
+        [{}, {"d": True}, {"d": False}, {}],
+    ),
+]
+
+
+@pytest.mark.parametrize(("query", "variable_sets"), REUSED)
+async def test_a_document_executed_again_answers_as_graphql_core(
+    api, query: str, variable_sets: list[dict[str, Any]]
+) -> None:
+    manager, schema = api
+    document = parse(query)
+    assert not validate(schema, document)
+    for variables in variable_sets:
+        ours = await run_document(manager, schema, document, variables, InlineLeafExecutor)
+        theirs = await run_document(manager, schema, parse(query), variables, None)
+        assert ours == theirs, variables
+    (entry,) = [e for e in document_plans._DOCUMENTS.values() if e.document() is document]
+    assert entry.cacheable and entry.variants  # the plans were used
+
+
+async def test_plans_are_per_document_and_dropped_with_it(api) -> None:
+    _, schema = api
+    query = "query($s: Boolean!) { gadgets { nodes { name @include(if: $s) } } }"
+    first, second = parse(query), parse(query)
+    plans = plans_for(first, schema, {"s": True})
+    assert plans is not None
+    assert plans_for(first, schema, {"s": True}) is plans
+    assert plans_for(second, schema, {"s": True}) is not plans  # same text, other document
+    assert plans_for(first, schema, {"s": False}) is not plans  # other directive values
+    before = len(document_plans._DOCUMENTS)
+    del first, plans
+    assert len(document_plans._DOCUMENTS) == before - 1
+
+
+def test_documents_whose_plans_depend_on_more_than_scalars_are_not_planned(api) -> None:
+    _, schema = api
+    directive = parse("query($s: Boolean!) { gadgets { nodes { name @include(if: $s) } } }")
+    assert plans_for(directive, schema, {"s": [True]}) is None  # cannot be keyed
+    deferred = parse("{ gadgets { nodes { ... @defer { name } } } }")
+    assert plans_for(deferred, schema, {}) is None
+
+
+def test_variable_keys_tell_apart_what_graphql_core_tells_apart() -> None:
+    values = [True, 1, 1.0, 0.0, -0.0, "1", None, document_plans.Undefined]
+    assert len({scalar_key(v) for v in values}) == len(values)
+    assert scalar_key(float("nan")) == scalar_key(float("nan"))
