@@ -8,15 +8,23 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
+
 from app.records import Page, Resource, ResourceMeta
 
 
 class Node:
-    """A resource as a GraphQL object: ``id``, ``meta`` and, through
-    ``__getattr__``, the data fields (from the payload, or from the indexed
-    values in the meta when the query selected no other data)."""
+    """A resource as a GraphQL object: ``id``, ``meta`` and the data fields,
+    from the payload (copied into the instance dict) or, through
+    ``__getattr__``, from the indexed values in the meta when the query
+    selected no other data.
 
-    __slots__ = ("_data", "_model", "_rev", "id", "meta")
+    The copy is for speed: a Struct's fields in the instance dict are read
+    about 8x faster than through ``__getattr__``, which CPython reaches only
+    after raising an AttributeError (~0.6 us per field; a W2 search page reads
+    120 of them). Slots (``id``, ``meta``) still come first."""
+
+    __slots__ = ("__dict__", "_data", "_model", "_rev", "id", "meta")
 
     def __init__(self, model: str, meta: ResourceMeta, data: Any, revision_id: str) -> None:
         self._model = model
@@ -24,6 +32,8 @@ class Node:
         self.id = meta.resource_id
         self._data = data
         self._rev = revision_id
+        if isinstance(data, msgspec.Struct):
+            self.__dict__ = msgspec.structs.asdict(data)
 
     @classmethod
     def of(cls, model: str, resource: Resource[Any]) -> Node:
