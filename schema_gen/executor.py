@@ -246,32 +246,24 @@ class InlineLeafExecutor(IncrementalExecutor):
         path: Path,
         position_context: Any,
     ) -> Any:
-        """graphql-core's ``execute_field`` (3.3.2), unchanged but for where
-        the arguments of a field that shares them come from: the document's
-        plans, coerced once per value of the variables they read."""
-        plans = self._plans
-        first = field_details_list[0]
-        node = first.node
-        field_def = self.schema.get_field(parent_type, node.name.value)
-        if (
-            plans is None
-            or not node.arguments
-            or field_def is None
-            or not field_def.extensions.get(SHARES_ARGUMENTS)
-        ):
+        """Run one field. A field whose resolver shares its arguments (get-by-id,
+        connections) takes them from the document's plans, coerced once per
+        value of the variables they read; any other field runs as graphql-core
+        runs it. Resolution, completion and field errors use graphql-core's
+        own steps, so answers and error paths are the same."""
+        node = field_details_list[0].node
+        field_def = self._planned_arguments_field(parent_type, node)
+        if field_def is None:
             return super().execute_field(
                 parent_type, source, field_details_list, path, position_context
             )
         return_type = field_def.type
-        resolve_fn = field_def.resolve or self.field_resolver
-        if self.middleware_manager:
-            resolve_fn = self.middleware_manager.get_field_resolver(resolve_fn)
-        info = self.build_resolve_info(
-            field_def, [d.node for d in field_details_list], parent_type, path
-        )
+        nodes = [details.node for details in field_details_list]
+        info = self.build_resolve_info(field_def, nodes, parent_type, path)
         try:
-            args = self._arguments(plans, field_def, node)
-            result = resolve_fn(source, info, **args)
+            assert self._plans is not None
+            arguments = self._arguments(self._plans, field_def, node)
+            result = self._resolver_of(field_def)(source, info, **arguments)
             if self.is_awaitable(result):
                 return self.complete_awaitable_value(
                     return_type, field_details_list, info, path, result, position_context
@@ -279,12 +271,29 @@ class InlineLeafExecutor(IncrementalExecutor):
             completed = self.complete_value(
                 return_type, field_details_list, info, path, result, position_context
             )
-            if self.is_awaitable(completed):
-                return self._await_completed(completed, return_type, field_details_list, path)
-        except Exception as raw_error:
-            self.handle_field_error(raw_error, return_type, field_details_list, path)
+        except Exception as error:
+            self.handle_field_error(error, return_type, field_details_list, path)
             return None
+        if self.is_awaitable(completed):
+            return self._await_completed(completed, return_type, field_details_list, path)
         return completed
+
+    def _planned_arguments_field(
+        self, parent_type: GraphQLObjectType, node: Any
+    ) -> GraphQLField | None:
+        """The field definition when its arguments come from the plans."""
+        if self._plans is None or not node.arguments:
+            return None
+        field_def = self.schema.get_field(parent_type, node.name.value)
+        if field_def is None or not field_def.extensions.get(SHARES_ARGUMENTS):
+            return None
+        return field_def
+
+    def _resolver_of(self, field_def: GraphQLField) -> Any:
+        resolve = field_def.resolve or self.field_resolver
+        if self.middleware_manager:
+            return self.middleware_manager.get_field_resolver(resolve)
+        return resolve
 
     async def _await_completed(
         self, completed: Awaitable[Any], return_type: Any, field_details_list: Any, path: Path
