@@ -123,11 +123,22 @@ async def test_connection_killed_mid_request_fails_cleanly_and_the_next_succeeds
 
 
 async def test_pooled_connections_killed_between_requests(
-    replica: Replica, http: httpx.AsyncClient
+    replica: Replica, schema: str, http: httpx.AsyncClient
 ) -> None:
     author = await make_author(http)
     post = await make_post(http, author, "pooled")
-    await asyncio.gather(*(gql(http, POST, id=post["id"]) for _ in range(8)))
+
+    async def waiting() -> bool:
+        return await backends_waiting_on_lock(replica) == 1
+
+    # two connections in use at once: an update waits on a row lock while reads run
+    async with row_locked(schema, "post", post["id"]):
+        pending = asyncio.ensure_future(
+            gql(http, UPDATE_POST, id=post["id"], title="pooled", author=author)
+        )
+        await eventually(waiting)
+        await asyncio.gather(*(gql(http, POST, id=post["id"]) for _ in range(8)))
+    number = data(await pending)["updatePost"]["revision"]["number"]
     pooled = replica.backend_ports()
     assert len(pooled) >= 2
     assert await terminate_backends(replica) == len(pooled)
@@ -142,7 +153,7 @@ async def test_pooled_connections_killed_between_requests(
     for n in range(3):
         title = f"pooled {n}"
         updated = data(await gql(http, UPDATE_POST, id=post["id"], title=title, author=author))
-        assert updated["updatePost"]["revision"]["number"] == n + 2
+        assert updated["updatePost"]["revision"]["number"] == number + n + 1
         assert data(await gql(http, POST, id=post["id"]))["post"]["title"] == title
         created = await make_post(http, author, title)
         assert data(await gql(http, POST, id=created["id"]))["post"]["title"] == title
