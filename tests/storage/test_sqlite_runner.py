@@ -152,3 +152,20 @@ async def test_a_burst_is_all_there_after_reopening(tmp_path: Path) -> None:
         assert await rows(reopened) == acknowledged
     finally:
         await reopened.close()
+
+
+async def test_a_lone_write_runs_without_a_savepoint(runner: SqliteRunner) -> None:
+    """A write with nothing queued beside it is a transaction of its own: no
+    savepoint, no committer task (the sequential writer's fast path)."""
+    seen: list[str] = []
+
+    def trace(db: Db) -> None:
+        db.conn.set_trace_callback(seen.append)
+
+    await runner.write(trace)
+    seen.clear()
+    for x in range(1, 4):
+        assert await runner.write(insert, x) == x
+    assert not [sql for sql in seen if "SAVEPOINT" in sql]
+    assert seen.count("BEGIN IMMEDIATE") == 3 and seen.count("COMMIT") == 3
+    assert await rows(runner) == [1, 2, 3]
