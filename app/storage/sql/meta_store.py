@@ -6,7 +6,7 @@ import contextlib
 import sqlite3
 from abc import abstractmethod
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import sqlite as sqlite_dialect
@@ -160,8 +160,14 @@ class SqlMetaStore(_Reads, MetaStore):
         """The SpecQL error for a driver exception, None to let it pass."""
 
     async def _guard(self, call: Awaitable[Any]) -> Any:
-        with self._translating():
+        """Await ``call``, raising driver exceptions as SpecQL errors (written
+        out rather than as ``with self._translating()``: it is on every read)."""
+        try:
             return await call
+        except SpecQLError:
+            raise
+        except Exception as exc:
+            self._reraise(exc)
 
     @contextlib.contextmanager
     def _translating(self) -> Iterator[None]:
@@ -171,10 +177,13 @@ class SqlMetaStore(_Reads, MetaStore):
         except SpecQLError:
             raise
         except Exception as exc:
-            translated = self._translate(exc)
-            if translated is None:
-                raise
-            raise translated from exc
+            self._reraise(exc)
+
+    def _reraise(self, exc: Exception) -> NoReturn:
+        translated = self._translate(exc)
+        if translated is None:
+            raise exc
+        raise translated from exc
 
     def _unique_error(self, table: str, columns: set[str], exc: Exception) -> SpecQLError | None:
         """A taken resource id or unique value, from the table and columns it hit."""
