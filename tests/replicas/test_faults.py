@@ -15,6 +15,7 @@ restart) writes work again.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -93,21 +94,37 @@ async def logged(replica: Replica, *words: str) -> bool:
     return False
 
 
+@contextlib.asynccontextmanager
+async def update_waiting_on_lock(
+    replica: Replica,
+    schema: str,
+    http: httpx.AsyncClient,
+    post: dict[str, Any],
+    author: str,
+    title: str,
+) -> AsyncIterator[asyncio.Future[dict[str, Any]]]:
+    """An update of ``post`` sent while another session holds its row lock:
+    inside the block it waits in PostgreSQL, holding a pooled connection."""
+
+    async def waiting() -> bool:
+        return await backends_waiting_on_lock(replica) == 1
+
+    async with row_locked(schema, "post", post["id"]):
+        pending = asyncio.ensure_future(
+            gql(http, UPDATE_POST, id=post["id"], title=title, author=author)
+        )
+        await eventually(waiting)
+        yield pending
+
+
 async def test_connection_killed_mid_request_fails_cleanly_and_the_next_succeeds(
     replica: Replica, schema: str, http: httpx.AsyncClient
 ) -> None:
     author = await make_author(http)
     post = await make_post(http, author, "before")
 
-    async def waiting() -> bool:
-        return await backends_waiting_on_lock(replica) == 1
-
     # the update waits for the row lock inside PostgreSQL when its connection dies
-    async with row_locked(schema, "post", post["id"]):
-        pending = asyncio.ensure_future(
-            gql(http, UPDATE_POST, id=post["id"], title="killed", author=author)
-        )
-        await eventually(waiting)
+    async with update_waiting_on_lock(replica, schema, http, post, author, "killed") as pending:
         assert await terminate_backends(replica, waiting_on_lock=True) == 1
         body = await asyncio.wait_for(pending, 30)
     request_id = assert_clean_internal(body)
@@ -128,15 +145,8 @@ async def test_pooled_connections_killed_between_requests(
     author = await make_author(http)
     post = await make_post(http, author, "pooled")
 
-    async def waiting() -> bool:
-        return await backends_waiting_on_lock(replica) == 1
-
     # two connections in use at once: an update waits on a row lock while reads run
-    async with row_locked(schema, "post", post["id"]):
-        pending = asyncio.ensure_future(
-            gql(http, UPDATE_POST, id=post["id"], title="pooled", author=author)
-        )
-        await eventually(waiting)
+    async with update_waiting_on_lock(replica, schema, http, post, author, "pooled") as pending:
         await asyncio.gather(*(gql(http, POST, id=post["id"]) for _ in range(8)))
     number = data(await pending)["updatePost"]["revision"]["number"]
     pooled = replica.backend_ports()

@@ -169,3 +169,31 @@ async def test_a_lone_write_runs_without_a_savepoint(runner: SqliteRunner) -> No
     assert not [sql for sql in seen if "SAVEPOINT" in sql]
     assert seen.count("BEGIN IMMEDIATE") == 3 and seen.count("COMMIT") == 3
     assert await rows(runner) == [1, 2, 3]
+
+
+async def test_the_wal_starts_over_under_a_steady_stream_of_writes(tmp_path: Path) -> None:
+    """The background checkpointer never catches up with a writer that never
+    pauses; past ``wal_frames_limit`` the writer completes the checkpoint
+    between two writes, so the WAL file stops growing (it reached 674 MB after
+    10,000 creates of W1 before)."""
+    path = tmp_path / "t.db"
+    runner = SqliteRunner(str(path), wal_frames_limit=100)
+    try:
+        await runner.write(lambda db: db.execute_text("CREATE TABLE t (x INTEGER, pad BLOB)"))
+
+        def add(db: Db, x: int) -> None:
+            db.execute_text(f"INSERT INTO t VALUES ({x}, zeroblob(3000))")  # a page or so each
+
+        largest = 0
+        for x in range(3000):
+            await runner.write(add, x)
+            if x % 100 == 0:
+                largest = max(largest, (tmp_path / "t.db-wal").stat().st_size)
+        assert [3000] == [n for (n,) in await runner.read(lambda db: db.rows(COUNT, {}))]
+    finally:
+        await runner.close()
+    # 3,000 commits of two or more 4 KiB frames each: over 24 MB if the WAL never restarts
+    assert largest < 8 * 1024 * 1024, largest
+
+
+COUNT = Compiled("SELECT count(*) FROM t", [])
