@@ -3,6 +3,8 @@ GraphiQL's own assets, on FastAPI.
 
 The GraphQL route is a plain Starlette route: it does its own parsing and
 content negotiation, so FastAPI's request validation would only add work.
+GET and POST requests to it are answered before FastAPI's middleware stack
+too, unless middleware has been added to the app (see ``SpecQLApp``).
 """
 
 from __future__ import annotations
@@ -13,8 +15,10 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI
+from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from app.api import graphiql
 from app.api.auth import Authenticator, anonymous
@@ -30,6 +34,30 @@ GRAPHQL_PATH = "/graphql"
 ASSETS_PATH = "/graphiql/static"
 # every method reaches the endpoint, which answers 405 as a GraphQL error body
 _ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+
+
+class SpecQLApp(FastAPI):
+    """FastAPI, with GET and POST ``/graphql`` requests answered before its
+    middleware stack and router: the endpoint turns every error into a
+    GraphQL error body itself, and those layers (error and exception
+    middleware, routing, an OpenTelemetry check) cost ~200 µs of a W2 search
+    request and ~75 µs of a create (A/B in-process, ~15 % and ~9 %). Once
+    middleware is added (CORS, say), every request takes the full stack."""
+
+    graphql: GraphQLEndpoint
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] == "http"
+            and scope["path"] == GRAPHQL_PATH
+            and scope["method"] in ("GET", "POST")
+            and not self.user_middleware
+        ):
+            scope["app"] = self
+            response = await self.graphql.handle(Request(scope, receive))
+            await response(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
 
 
 @dataclasses.dataclass
@@ -55,7 +83,7 @@ def create_app(
     settings: Settings | None = None,
     manager: ResourceManager | None = None,
     options: ApiOptions | None = None,
-) -> FastAPI:
+) -> SpecQLApp:
     """The ASGI app of a registry.
 
     Args:
@@ -95,7 +123,8 @@ def create_app(
         finally:
             await endpoint.manager.close()
 
-    api = FastAPI(title="SpecQL", lifespan=lifespan, docs_url=None, redoc_url=None)
+    api = SpecQLApp(title="SpecQL", lifespan=lifespan, docs_url=None, redoc_url=None)
+    api.graphql = endpoint
     api.router.routes.append(Route(GRAPHQL_PATH, endpoint.handle, methods=_ALL_METHODS))
     api.state.schema = schema
     api.state.endpoint = endpoint
