@@ -34,6 +34,7 @@ of the variables they read.
 
 from __future__ import annotations
 
+import abc
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -65,7 +66,7 @@ class _NotInline(Exception):
     """The shortcut cannot complete this value; graphql-core will."""
 
 
-class _Plain:
+class _Plain(abc.ABC):
     """How to complete one plain field inline: read the attribute, then
     complete the value (or each item of a list) with ``one``."""
 
@@ -104,8 +105,10 @@ class _Plain:
                 items.append(self.one(item))
         return items
 
+    @abc.abstractmethod
     def one(self, value: Any) -> Any:
-        raise NotImplementedError
+        """The completed value of one non-null item (raise _NotInline to
+        leave the whole field to graphql-core)."""
 
 
 class _Leaf(_Plain):
