@@ -36,15 +36,24 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Awaitable, Callable
+from math import isfinite
 from typing import Any
 
 from graphql import (
+    GRAPHQL_MAX_INT,
+    GRAPHQL_MIN_INT,
     DocumentNode,
+    GraphQLBoolean,
     GraphQLField,
+    GraphQLFloat,
+    GraphQLID,
+    GraphQLInt,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
+    GraphQLScalarType,
     GraphQLSchema,
+    GraphQLString,
     Undefined,
     get_argument_values,
     get_named_type,
@@ -86,7 +95,10 @@ class _Plain(abc.ABC):
             self.item_non_null = isinstance(kind, GraphQLNonNull)
 
     def complete(self, source: Any) -> Any:
-        value = self.get(source, self.name)
+        return self.finish(self.get(source, self.name))
+
+    def finish(self, value: Any) -> Any:
+        """The completed value of the attribute read."""
         if value is None:
             if self.non_null:
                 raise _NotInline
@@ -111,18 +123,37 @@ class _Plain(abc.ABC):
         leave the whole field to graphql-core)."""
 
 
+# Values graphql-core's built-in scalars serialize to themselves: of exactly
+# this Python type, and passing the check (None: every value of the type).
+# Anything else goes through the scalar's own serializer.
+_INT32 = range(GRAPHQL_MIN_INT, GRAPHQL_MAX_INT + 1)
+_AS_IS: dict[GraphQLScalarType, tuple[type, Callable[[Any], bool] | None]] = {
+    GraphQLString: (str, None),
+    GraphQLID: (str, None),
+    GraphQLBoolean: (bool, None),
+    GraphQLInt: (int, _INT32.__contains__),
+    GraphQLFloat: (float, isfinite),
+}
+
+
 class _Leaf(_Plain):
     """A plain field of a scalar or enum type (or a list of one)."""
 
-    __slots__ = ("coerce",)
+    __slots__ = ("as_is", "check", "coerce")
 
     def __init__(self, name: str, get: Callable[[Any, str], Any], field: GraphQLField) -> None:
         super().__init__(name, get, field)
         leaf = get_named_type(field.type)
         assert is_leaf_type(leaf)
         self.coerce = leaf.coerce_output_value
+        self.as_is: type | None = None
+        self.check: Callable[[Any], bool] | None = None
+        if isinstance(leaf, GraphQLScalarType) and leaf in _AS_IS:
+            self.as_is, self.check = _AS_IS[leaf]
 
     def one(self, value: Any) -> Any:
+        if type(value) is self.as_is and (self.check is None or self.check(value)):
+            return value
         coerced = self.coerce(value)
         if coerced is None or coerced is Undefined:
             raise _NotInline
@@ -131,9 +162,12 @@ class _Leaf(_Plain):
 
 class _Object(_Plain):
     """A plain field of an object type (or a list of one) whose selected
-    fields are all plain: an edge's ``node``, a connection's ``edges``."""
+    fields are all plain: an edge's ``node``, a connection's ``edges``.
 
-    __slots__ = ("fields",)
+    ``one`` reads each field and keeps a built-in scalar's value as it is
+    (``_AS_IS``) without a call; a W2 search page completes ~140 leaves."""
+
+    __slots__ = ("fields", "steps")
 
     def __init__(
         self,
@@ -144,9 +178,27 @@ class _Object(_Plain):
     ) -> None:
         super().__init__(name, get, field)
         self.fields = fields
+        self.steps = [
+            (response_name, part.get, part.name, *_as_is(part), part)
+            for response_name, part in fields
+        ]
 
     def one(self, value: Any) -> Any:
-        return {response_name: part.complete(value) for response_name, part in self.fields}
+        completed = {}
+        for response_name, get, attribute, as_is, check, part in self.steps:
+            found = get(value, attribute)
+            if type(found) is as_is and (check is None or check(found)):
+                completed[response_name] = found
+            else:
+                completed[response_name] = part.finish(found)
+        return completed
+
+
+def _as_is(part: _Plain) -> tuple[type | None, Callable[[Any], bool] | None]:
+    """What a field's value may be to be kept as it is (none for lists and objects)."""
+    if isinstance(part, _Leaf) and not part.is_list:
+        return part.as_is, part.check
+    return None, None
 
 
 def _default_getter(field: GraphQLField | None, node_has_arguments: bool) -> Any:

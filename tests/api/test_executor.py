@@ -213,6 +213,105 @@ async def test_plain_objects_that_cannot_be_inlined_are_graphql_cores(query: str
     assert results[0] == results[1]
 
 
+# Built-in scalars: a value of exactly the scalar's Python type (an Int in 32
+# bits, a finite Float) is kept as it is; anything else goes through the
+# scalar's serializer, with graphql-core's errors, paths and nulls.
+
+
+class Label(str):
+    """A str subclass: not kept as it is, serialized by String."""
+
+
+@strawberry.type
+class Scalars:
+    s: str
+    i: int
+    f: float
+    b: bool
+    key: strawberry.ID
+    maybe: int | None
+    ints: list[int]
+    floats: list[float | None]
+
+
+def _scalar_rows() -> list[Any]:
+    good = Scalars(
+        s="a", i=2**31 - 1, f=1.5, b=True, key="k", maybe=None, ints=[-(2**31)], floats=[None]
+    )
+    odd = Scalars(  # each converted by its serializer, as graphql-core does
+        s=Label("x"),  # type: ignore[arg-type]
+        i=True,  # bool is an int subclass
+        f=3,  # an int for a Float
+        b=False,
+        key=7,  # type: ignore[arg-type]
+        maybe=4.0,  # type: ignore[arg-type]
+        ints=[2.0],  # type: ignore[list-item]
+        floats=[2],  # type: ignore[list-item]
+    )
+    wide = Scalars(s="w", i=2**31, f=0.0, b=True, key="w", maybe=None, ints=[], floats=[])
+    infinite = Scalars(
+        s="n", i=0, f=float("inf"), b=True, key="n", maybe=2**40, ints=[1, 2**33], floats=[]
+    )
+    nan = Scalars(s=1.5, i=0, f=0.0, b=1, key="n", maybe=None, ints=[], floats=[float("nan")])  # type: ignore[arg-type]
+    return [good, odd, wide, infinite, nan]
+
+
+@strawberry.type
+class ScalarQuery:
+    @strawberry.field
+    def rows(self, skip: int = 0, limit: int = 10) -> list[Scalars | None]:
+        return _scalar_rows()[skip : skip + limit]
+
+
+SCALAR_DOCUMENTS = [
+    "{ rows { s i f b key maybe ints floats } }",
+    "{ rows(limit: 2) { s i f b key maybe ints floats } }",
+    "{ rows(skip: 2) { i } }",  # Int over 32 bits: error, the non-null parent nulled
+    "{ rows(skip: 3) { f maybe ints } }",  # inf: error; 2**40 in a nullable Int: null
+    "{ rows(skip: 4) { s b floats } }",  # a float for a String, nan for a Float
+    "query($x: Boolean!) { rows(limit: 2) { t: s s i @skip(if: $x) f @include(if: $x)"
+    " __typename other: key } }",
+]
+
+
+async def _scalar_answers(query: str) -> list[str]:
+    schema = strawberry.Schema(query=ScalarQuery)._schema
+    document = parse(query)
+    assert not validate(schema, document)
+    answers = []
+    for executor in (InlineLeafExecutor, None):
+        result = execute(schema, document, variable_values={"x": True}, executor_class=executor)
+        if hasattr(result, "__await__"):
+            result = await result
+        answers.append(json.dumps(result.formatted))
+    return answers
+
+
+@pytest.mark.parametrize("query", SCALAR_DOCUMENTS)
+async def test_built_in_scalars_answer_as_graphql_core(query: str) -> None:
+    ours, theirs = await _scalar_answers(query)
+    assert ours == theirs
+
+
+async def test_values_of_a_scalars_own_type_skip_its_serializer(monkeypatch) -> None:
+    from graphql import GraphQLFloat, GraphQLID, GraphQLInt, GraphQLString
+
+    calls: list[Any] = []
+    for scalar in (GraphQLString, GraphQLInt, GraphQLFloat, GraphQLID):
+
+        def counted(value: Any, serialize: Any = scalar.coerce_output_value) -> Any:
+            calls.append(value)
+            return serialize(value)
+
+        monkeypatch.setattr(scalar, "coerce_output_value", counted)
+    ours, theirs = await _scalar_answers("{ rows(limit: 1) { s i f key ints } }")
+    assert ours == theirs
+    assert len(calls) == 5  # graphql-core's executor serializes; ours kept them as they were
+    assert json.loads(ours)["data"]["rows"] == [
+        {"s": "a", "i": 2**31 - 1, "f": 1.5, "key": "k", "ints": [-(2**31)]}
+    ]
+
+
 # Plans kept per document: the HTTP layer hands the executor the same parsed
 # document on every request with the same text.
 
