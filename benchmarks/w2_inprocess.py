@@ -182,15 +182,18 @@ def _run_tree(tree: Path, args: argparse.Namespace) -> list[dict[str, float]]:
 
 def compare(args: argparse.Namespace) -> None:
     trees = {"this": HERE.parent, "other": Path(args.compare).resolve()}
-    got: dict[str, list[float]] = {name: [] for name in trees}
+    got: dict[str, list[dict[str, float]]] = {name: [] for name in trees}
     for i in range(args.rounds):
         order = list(trees) if i % 2 == 0 else list(reversed(trees))
         for name in order:
-            cpu = [r["cpu_us"] for r in _run_tree(trees[name], args)]
-            got[name].extend(cpu)
-            print(f"round {i + 1} {name}: {', '.join(f'{c:,.0f}' for c in cpu)} us", flush=True)
-    for name, values in got.items():
-        print(f"{name} ({trees[name]}): median {statistics.median(values):,.0f} us CPU/request")
+            rounds = _run_tree(trees[name], args)
+            got[name].extend(rounds)
+            shown = ", ".join(f"{r['cpu_us']:,.0f} us ({r['req_s']:,.0f}/s)" for r in rounds)
+            print(f"round {i + 1} {name}: {shown}", flush=True)
+    for name, results in got.items():
+        cpu = statistics.median(r["cpu_us"] for r in results)
+        rate = statistics.median(r["req_s"] for r in results)
+        print(f"{name} ({trees[name]}): median {cpu:,.0f} us CPU/request, {rate:,.0f} req/s")
 
 
 def main() -> None:

@@ -151,6 +151,16 @@ class _Leaf(_Plain):
         if isinstance(leaf, GraphQLScalarType) and leaf in _AS_IS:
             self.as_is, self.check = _AS_IS[leaf]
 
+    def finish(self, value: Any) -> Any:
+        as_is, check = self.as_is, self.check
+        if self.is_list and as_is is not None and type(value) is list:
+            for item in value:
+                if type(item) is not as_is or (check is not None and not check(item)):
+                    break
+            else:
+                return list(value)  # every item as it is: a list of tags, say
+        return super().finish(value)
+
     def one(self, value: Any) -> Any:
         if type(value) is self.as_is and (self.check is None or self.check(value)):
             return value

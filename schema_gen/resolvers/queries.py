@@ -173,8 +173,10 @@ async def search_connection(
         with_data=with_data,
         with_cursors=with_cursors,
     )
-    make = Node.of if with_data else Node.of_meta
-    nodes = [make(model, item) for item in page.items]
+    if with_data:
+        nodes = [Node(model, r.meta, r.data, r.revision_id) for r in page.items]
+    else:
+        nodes = [Node.of_meta(model, meta) for meta in page.items]
     return Connection(nodes, page, functools.partial(_count, model, filter_, a.include_deleted))
 
 
