@@ -232,11 +232,20 @@ class Scalars:
     maybe: int | None
     ints: list[int]
     floats: list[float | None]
+    words: list[str] | None = None
 
 
 def _scalar_rows() -> list[Any]:
     good = Scalars(
-        s="a", i=2**31 - 1, f=1.5, b=True, key="k", maybe=None, ints=[-(2**31)], floats=[None]
+        s="a",
+        i=2**31 - 1,
+        f=1.5,
+        b=True,
+        key="k",
+        maybe=None,
+        ints=[-(2**31)],
+        floats=[None],
+        words=["x", "y"],
     )
     odd = Scalars(  # each converted by its serializer, as graphql-core does
         s=Label("x"),  # type: ignore[arg-type]
@@ -247,6 +256,7 @@ def _scalar_rows() -> list[Any]:
         maybe=4.0,  # type: ignore[arg-type]
         ints=[2.0],  # type: ignore[list-item]
         floats=[2],  # type: ignore[list-item]
+        words=["x", Label("y"), 3],  # type: ignore[list-item]
     )
     wide = Scalars(s="w", i=2**31, f=0.0, b=True, key="w", maybe=None, ints=[], floats=[])
     infinite = Scalars(
@@ -264,8 +274,8 @@ class ScalarQuery:
 
 
 SCALAR_DOCUMENTS = [
-    "{ rows { s i f b key maybe ints floats } }",
-    "{ rows(limit: 2) { s i f b key maybe ints floats } }",
+    "{ rows { s i f b key maybe ints floats words } }",
+    "{ rows(limit: 2) { s i f b key maybe ints floats words } }",
     "{ rows(skip: 2) { i } }",  # Int over 32 bits: error, the non-null parent nulled
     "{ rows(skip: 3) { f maybe ints } }",  # inf: error; 2**40 in a nullable Int: null
     "{ rows(skip: 4) { s b floats } }",  # a float for a String, nan for a Float
@@ -304,11 +314,11 @@ async def test_values_of_a_scalars_own_type_skip_its_serializer(monkeypatch) -> 
             return serialize(value)
 
         monkeypatch.setattr(scalar, "coerce_output_value", counted)
-    ours, theirs = await _scalar_answers("{ rows(limit: 1) { s i f key ints } }")
+    ours, theirs = await _scalar_answers("{ rows(limit: 1) { s i f key ints words } }")
     assert ours == theirs
-    assert len(calls) == 5  # graphql-core's executor serializes; ours kept them as they were
+    assert len(calls) == 7  # graphql-core's executor serializes; ours kept them as they were
     assert json.loads(ours)["data"]["rows"] == [
-        {"s": "a", "i": 2**31 - 1, "f": 1.5, "key": "k", "ints": [-(2**31)]}
+        {"s": "a", "i": 2**31 - 1, "f": 1.5, "key": "k", "ints": [-(2**31)], "words": ["x", "y"]}
     ]
 
 
