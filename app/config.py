@@ -44,6 +44,9 @@ class Settings:
         max_page_size: the largest ``limit`` a search or history page may ask.
         max_batch_size: the most items one batch call may carry.
         cache_bytes: memory for the payload cache (external revision stores).
+        record_cache_bytes: memory for current records on the SQLite profiles
+            (memory, disk, s3), kept coherent across the processes sharing
+            the data directory; 0 reads every record from the database.
         default_user: the acting user when none is given, unless strict.
         strict_context: require an acting user on every write.
         readers: reader threads on the SQLite file.
@@ -63,6 +66,7 @@ class Settings:
     max_page_size: int = 1000
     max_batch_size: int = 10_000
     cache_bytes: int = 64 * 1024 * 1024
+    record_cache_bytes: int = 64 * 1024 * 1024
     default_user: str = "anonymous"
     strict_context: bool = False
     readers: int = 1

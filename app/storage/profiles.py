@@ -49,7 +49,9 @@ def open_stores(settings: Settings) -> Stores:
         from app.storage.sql.meta_store import SqliteMetaStore
 
         return Stores(
-            SqliteMetaStore(None, inline_payloads=False),
+            SqliteMetaStore(
+                None, inline_payloads=False, record_cache_bytes=settings.record_cache_bytes
+            ),
             MemoryRevisionStore(),
             MemoryBlobStore(),
         )
@@ -79,7 +81,10 @@ def _meta_store(settings: Settings) -> MetaStore:
 
     root = _data_dir(settings)
     return SqliteMetaStore(
-        str(root / "specql.db"), inline_payloads=inline, readers=settings.readers
+        str(root / "specql.db"),
+        inline_payloads=inline,
+        readers=settings.readers,
+        record_cache_bytes=settings.record_cache_bytes,
     )
 
 

@@ -33,6 +33,7 @@ from app.storage.base import (
     WriteOp,
 )
 from app.storage.sql import migrate, operations as ops
+from app.storage.sql.record_cache import Commit, RecordCache
 from app.storage.sql.runner import Db, SqliteRunner
 from app.storage.sql.statements import Statements
 
@@ -276,9 +277,20 @@ class SqliteMetaStore(SqlMetaStore):
         inline_payloads: keep revision payloads in the revisions table, written
             in the same transaction as the meta change.
         readers: reader threads for a file database.
+        record_cache_bytes: memory for current records (see ``RecordCache``);
+            0 reads every record from the database.
     """
 
-    def __init__(self, path: str | None, *, inline_payloads: bool = True, readers: int = 1):
+    runner: SqliteRunner
+
+    def __init__(
+        self,
+        path: str | None,
+        *,
+        inline_payloads: bool = True,
+        readers: int = 1,
+        record_cache_bytes: int = 64 * 1024 * 1024,
+    ):
         super().__init__(
             SqliteRunner(path, readers=readers),
             sqlite_dialect.dialect(paramstyle="qmark"),
@@ -288,6 +300,50 @@ class SqliteMetaStore(SqlMetaStore):
                 durable=path is not None,
                 shared=path is not None,
             ),
+        )
+        self.records = (
+            RecordCache(self.runner.commits, record_cache_bytes, payloads=inline_payloads)
+            if record_cache_bytes > 0
+            else None
+        )
+
+    async def load(
+        self, model: str, ids: Sequence[str], *, with_payload: bool = False
+    ) -> list[StoredResource | None]:
+        """Records from the cache where it has them, the rest in one read."""
+        cache = self.records
+        if cache is None:
+            return await super().load(model, ids, with_payload=with_payload)
+        version = cache.current()
+        found = [cache.get(model, i, with_payload) for i in ids]
+        missing = [i for i, record in zip(ids, found, strict=True) if record is None]
+        if not missing:
+            return found
+        loaded = await super().load(model, missing, with_payload=with_payload)
+        fresh = [record for record in loaded if record is not None]
+        cache.fill(version, fresh)
+        if len(missing) == len(ids):
+            return loaded
+        by_id = {record.meta.resource_id: record for record in fresh}
+        return [
+            record if record is not None else by_id.get(i)
+            for i, record in zip(ids, found, strict=True)
+        ]
+
+    async def close(self) -> None:
+        self.records = None  # a closed store answers nothing, not even from memory
+        await super().close()
+
+    async def apply(self, write_ops: Sequence[WriteOp]) -> list[Any]:
+        cache = self.records
+        if cache is None:
+            return await super().apply(write_ops)
+
+        def committed(results: list[Any], commit: Commit) -> None:
+            cache.written(commit, write_ops, results)
+
+        return await self._guard(  # type: ignore[no-any-return]
+            self.runner.write(ops.apply, self.st, write_ops, on_commit=committed)
         )
 
     def _translate(self, exc: Exception) -> Exception | None:

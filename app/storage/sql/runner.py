@@ -21,6 +21,10 @@ run on a background thread instead of inside whichever commit crosses the
 threshold: measured here, that halves the cost of a small commit. When the
 WAL still grows past a limit (a writer that never pauses), the writer thread
 finishes the checkpoint between two writes so the WAL starts over.
+
+Every commit is counted in a file shared by the processes on the database
+(``CommitCounter``), so that caches of current records can tell when what
+they hold may have changed (see ``record_cache.py``).
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any, TypeVar
 
 from app.errors import BadRequestError, StorageError
+from app.storage.sql.record_cache import Commit, CommitCounter, counter_path
 
 R = TypeVar("R")
 # Past this many WAL frames (~16 MB of 4 KiB pages) the writer completes a
@@ -155,6 +160,7 @@ class SqliteRunner:
         self.busy_timeout_ms = busy_timeout_ms
         self.wal_frames_limit = wal_frames_limit
         self._finish_checkpoint = False  # set by the checkpointer, done by the writer
+        self.commits = CommitCounter(counter_path(path) if path is not None else None)
         self._writer = _Workers(1, "specql-sqlite-w")
         self._readers = (
             _Workers(readers, "specql-sqlite-r") if path is not None and readers > 0 else None
@@ -163,7 +169,14 @@ class SqliteRunner:
         self._connections: list[sqlite3.Connection] = []
         self._connections_lock = threading.Lock()
         self._lock: asyncio.Lock | None = None
-        self._queued: list[tuple[Callable[..., Any], tuple[Any, ...], asyncio.Future[Any]]] = []
+        self._queued: list[
+            tuple[
+                Callable[..., Any],
+                tuple[Any, ...],
+                asyncio.Future[Any],
+                Callable[[Any, Commit], None] | None,
+            ]
+        ] = []
         self._committer: asyncio.Task[None] | None = None
         self._commits = 0
         self._checkpoint_due = threading.Event()
@@ -227,7 +240,7 @@ class SqliteRunner:
     def _read_call(self, fn: Callable[..., R], args: tuple[Any, ...]) -> R:
         return fn(Db(self._connection()), *args)
 
-    def _tx_call(self, fn: Callable[..., R], args: tuple[Any, ...]) -> R:
+    def _tx_call(self, fn: Callable[..., R], args: tuple[Any, ...]) -> tuple[R, Commit]:
         conn = self._connection()
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -236,14 +249,24 @@ class SqliteRunner:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise
-        if conn.in_transaction:  # SQLAlchemy work (migrations) may have committed
-            conn.execute("COMMIT")
+        commit = self._commit(conn)
         self._committed(1)
-        return result
+        return result, commit
+
+    def _commit(self, conn: sqlite3.Connection) -> Commit:
+        """COMMIT what is open, counted (see ``CommitCounter``); SQLAlchemy work
+        (migrations) may have committed already, and is counted all the same."""
+        before = self.commits.begin()
+        try:
+            if conn.in_transaction:
+                conn.execute("COMMIT")
+        finally:
+            after = self.commits.end()
+        return before, after
 
     def _group_call(
         self, group: Sequence[tuple[Callable[..., Any], tuple[Any, ...]]]
-    ) -> list[tuple[bool, Any]]:
+    ) -> tuple[list[tuple[bool, Any]], Commit]:
         """Run each write under its own savepoint in one transaction; a write
         that raises is rolled back alone and its exception becomes its outcome.
         If SQLite ended the whole transaction (it does on some I/O errors), or
@@ -262,13 +285,13 @@ class SqliteRunner:
                     conn.execute("ROLLBACK TO specql_write")
                     outcomes.append((False, exc))
                 conn.execute("RELEASE specql_write")
-            conn.execute("COMMIT")
+            commit = self._commit(conn)
         except BaseException:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise
         self._committed(len(group))
-        return outcomes
+        return outcomes, commit
 
     def _committed(self, writes: int) -> None:
         if self._finish_checkpoint:
@@ -290,8 +313,10 @@ class SqliteRunner:
 
     def _end(self, commit: bool) -> None:
         conn = self._connection()
-        if conn.in_transaction:
-            conn.execute("COMMIT" if commit else "ROLLBACK")
+        if commit:
+            self._commit(conn)
+        elif conn.in_transaction:
+            conn.execute("ROLLBACK")
 
     async def read(self, fn: Callable[..., R], *args: Any) -> R:
         """Run ``fn(db, *args)`` on a reader connection."""
@@ -304,8 +329,18 @@ class SqliteRunner:
         async with self.lock:
             return await self._writer.submit(self._read_call, fn, args)
 
-    async def write(self, fn: Callable[..., R], *args: Any) -> R:
+    async def write(
+        self,
+        fn: Callable[..., R],
+        *args: Any,
+        on_commit: Callable[[R, Commit], None] | None = None,
+    ) -> R:
         """Run ``fn(db, *args)`` in a write transaction; return once it committed.
+
+        ``on_commit(result, commit)`` runs on the event loop once the write
+        committed, before this returns (``commit``: the commit count before
+        and after it, see ``CommitCounter``); a caller cancelled meanwhile
+        may miss it, and the count tells readers the data changed.
 
         Writes queued meanwhile share the transaction, each under its own
         savepoint: if ``fn`` raises, only its own changes are rolled back and
@@ -318,10 +353,14 @@ class SqliteRunner:
             # nothing to group with: one transaction, no savepoint, no committer
             # task (a sequential writer saves ~20 % per write)
             async with self.lock:
-                return await self._writer.submit(self._tx_call, fn, args)
+                done: tuple[R, Commit] = await self._writer.submit(self._tx_call, fn, args)
+            result, commit = done
+            if on_commit is not None:
+                on_commit(result, commit)
+            return result
         loop = asyncio.get_running_loop()
         future: asyncio.Future[R] = loop.create_future()
-        self._queued.append((fn, args, future))
+        self._queued.append((fn, args, future, on_commit))
         if self._committer is None:
             self._committer = loop.create_task(self._commit_queued())
         return await future
@@ -335,18 +374,21 @@ class SqliteRunner:
                     self._queued = []
                     if not group:
                         continue
+                    commit = (0, 0)
                     try:
-                        outcomes = await self._writer.submit(
-                            self._group_call, [(fn, args) for fn, args, _ in group]
+                        outcomes, commit = await self._writer.submit(
+                            self._group_call, [(fn, args) for fn, args, _, _ in group]
                         )
                     except Exception as exc:  # BEGIN or COMMIT failed: the group did
                         outcomes = [(False, exc)] * len(group)
                     except BaseException:  # this task cancelled: its callers learn nothing
-                        for _, _, future in group:
+                        for _, _, future, _ in group:
                             future.cancel()
                         raise
-                    for (_, _, future), (ok, value) in zip(group, outcomes, strict=True):
+                    for (_, _, future, on_commit), (ok, value) in zip(group, outcomes, strict=True):
                         if ok:
+                            if on_commit is not None:
+                                on_commit(value, commit)
                             _succeed(future, value)
                         else:
                             _fail(future, value)
@@ -360,7 +402,10 @@ class SqliteRunner:
         work: SQLAlchemy commits it itself, so it cannot share a group)."""
         self._refuse_nested()
         async with self.lock:
-            return await self._writer.submit(self._tx_call, sqlalchemy_call(self, fn), ())
+            done: tuple[R, Commit] = await self._writer.submit(
+                self._tx_call, sqlalchemy_call(self, fn), ()
+            )
+            return done[0]
 
     async def in_transaction(self, fn: Callable[..., R], *args: Any) -> R:
         """Run ``fn`` inside the transaction opened by ``transaction()``."""
@@ -415,6 +460,7 @@ class SqliteRunner:
         await asyncio.to_thread(self._writer.stop)
         if self._readers is not None:
             await asyncio.to_thread(self._readers.stop)
+        self.commits.close()
 
 
 class _KeepOpen:
