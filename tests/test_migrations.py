@@ -348,6 +348,49 @@ async def test_dropped_indexed_field_loses_its_index_and_search(tmp_path: Path) 
         await m.close()
 
 
+async def test_a_declared_index_replaces_its_leading_fields_own(tmp_path: Path) -> None:
+    """With (sku, price) declared, sku's single-column index is not built (the
+    declared one serves its searches, and each write updates one B-tree less);
+    it comes back when the declared index goes."""
+    data_dir = tmp_path / "data"
+    with_pair = Registry()
+    with_pair.add_model(Item, name="item", indexed=["sku", "price"], indexes=[("sku", "price")])
+    sku, price = column_of(with_pair, "sku"), column_of(with_pair, "price")
+    m = await with_pair.open(settings(data_dir))
+    try:
+        await m.create_many("item", make_items(30))
+        firsts = [cols[0] for _, cols in indexed_columns(data_dir, "specql_m_item").values()]
+        assert firsts.count(sku) == 1  # only the declared (sku, deleted, price)
+        assert [
+            cols
+            for _, cols in indexed_columns(data_dir, "specql_m_item").values()
+            if cols[0] == sku
+        ] == [[sku, "deleted", price]]
+        assert leading_index(data_dir, "specql_m_item", price) is not None
+        assert await m.count("item", {"sku": {"eq": "sku-0003"}}) == 1
+    finally:
+        await m.close()
+    with sql(data_dir) as conn:
+        plan = conn.execute(
+            f'EXPLAIN QUERY PLAN SELECT resource_id FROM specql_m_item WHERE "{sku}" = ? '
+            "AND deleted = 0",
+            ("sku-0003",),
+        ).fetchall()
+    assert "ix_specql_m_item_" in str(plan) and price in str(plan), plan
+
+    m = await registry(["sku", "price"]).open(settings(data_dir))  # the pair undeclared
+    try:
+        on_sku = [
+            cols
+            for _, cols in indexed_columns(data_dir, "specql_m_item").values()
+            if cols[0] == sku
+        ]
+        assert on_sku == [[sku, "deleted"]]
+        assert await m.count("item", {"sku": {"eq": "sku-0003"}}) == 1
+    finally:
+        await m.close()
+
+
 @pytest.mark.parametrize("path", ["price", "tags"])
 async def test_field_indexed_again_reflects_changes_made_while_unindexed(
     tmp_path: Path, path: str

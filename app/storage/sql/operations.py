@@ -220,8 +220,15 @@ def insert_many(db: Db, st: Statements, ops: Sequence[InsertResource]) -> list[A
                     for op in group
                 ],
             )
+            side: dict[str, list[dict[str, Any]]] = {}
             for op in group:
-                _write_lists(db, st, model, op.resource_id, op.revision.lists, replace=False)
+                for column, values in op.revision.lists.items():
+                    side.setdefault(column, []).extend(
+                        {"rid": op.resource_id, "value": v} for v in values
+                    )
+            for column, rows in side.items():
+                if rows:
+                    db.run_many(st.insert_side(model, column), rows)
     except Exception:
         db.execute_text("ROLLBACK TO specql_bulk")
         db.execute_text("RELEASE specql_bulk")

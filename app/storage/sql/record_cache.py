@@ -153,6 +153,10 @@ class RecordCache:
         if self._version not in (before, after):  # another process committed between
             self._clear()
         self._version = after
+        if len(write_ops) > 1:  # a batch (an import): keep the cache for what is read
+            for op in write_ops:
+                self._drop((op.model, op.resource_id))
+            return
         for op, result in zip(write_ops, results, strict=True):
             record = result.stored if isinstance(result, AppendResult) else result
             if isinstance(record, StoredResource):
