@@ -366,3 +366,25 @@ async def test_a_before_hook_refusing_a_cascaded_delete_aborts_it_all(manager, r
     with pytest.raises(PermissionError):
         await manager.delete("owner", ann)
     assert [await state(manager, m, i) for m, i in watched] == before
+
+
+async def test_reads_inside_an_aborted_delete_leave_no_trace(manager, registry):
+    """A hook reading inside the delete's transaction sees its uncommitted
+    state; once the delete is refused, nothing of that state is served."""
+    ann = await owner(manager)
+    pets = [await make(manager, "pet", Pet(name, ann)) for name in ("rex", "max")]
+    toy = await make(manager, "toy", Toy("ball", owner=ann))
+    watched = [("owner", ann), ("pet", pets[0]), ("pet", pets[1]), ("toy", toy)]
+    before = [await state(manager, m, i) for m, i in watched]
+    seen = []
+
+    @registry.on("before_delete", model="pet")
+    async def look_then_refuse(event):
+        seen.append([(await state(manager, m, i))[0].is_deleted for m, i in watched])
+        if len(seen) == 2:
+            raise PermissionError("the second pet stays")
+
+    with pytest.raises(PermissionError):
+        await manager.delete("owner", ann)
+    assert any(seen[1])  # the hook saw the first cascade, not yet committed
+    assert [await state(manager, m, i) for m, i in watched] == before

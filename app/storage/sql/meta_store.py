@@ -310,9 +310,10 @@ class SqliteMetaStore(SqlMetaStore):
     async def load(
         self, model: str, ids: Sequence[str], *, with_payload: bool = False
     ) -> list[StoredResource | None]:
-        """Records from the cache where it has them, the rest in one read."""
+        """Records from the cache where it has them, the rest in one read
+        (inside a transaction of ours, all from it: it may have changed them)."""
         cache = self.records
-        if cache is None:
+        if cache is None or self.runner.in_own_transaction():
             return await super().load(model, ids, with_payload=with_payload)
         version = cache.current()
         found = [cache.get(model, i, with_payload) for i in ids]

@@ -429,6 +429,11 @@ class SqliteRunner:
             finally:
                 _holder.reset(token)
 
+    def in_own_transaction(self) -> bool:
+        """Whether the current task is inside this runner's ``transaction()``
+        (its reads then see that transaction's uncommitted state)."""
+        return _holder.get() is self
+
     def _refuse_nested(self) -> None:
         if self._stopped:
             raise StorageError("the store is closed")
