@@ -4,15 +4,23 @@ CPU per request without HTTP clients or a second process.
     python benchmarks/w2_inprocess.py                   # measure this tree
     python benchmarks/w2_inprocess.py --profile         # pyinstrument, one round
     python benchmarks/w2_inprocess.py --compare /tmp/base --rounds 6
+    python benchmarks/w2_inprocess.py --compare /tmp/base --stub-store
 
 It loads W1's items (``w2.load_specql``: 10,000 by default) into a disk-profile
 data directory once (``--data-dir``, kept for the next run), builds the app
 as ``specql serve benchmarks/w2_models.py`` does (``build_app``, GC tuned as
 the CLI tunes it), opens it through its lifespan and sends the exact body of
 ``loadgen/w2/specql_b_search.json`` (a random category per request) from
---tasks concurrent tasks straight into the ASGI callable. Each round reports
-the process's CPU time (``time.process_time``: the event loop and the SQLite
-thread) divided by the requests answered; every answer is checked.
+--tasks concurrent tasks straight into the ASGI callable, on uvloop. Each
+round reports the process's CPU time (``time.process_time``: the event loop
+and the SQLite thread) divided by the requests answered. Warm-up answers are
+checked in full, measured ones by their count of nodes. ``--stub-store``
+replays each search's first page, leaving the cost above the store (less
+noisy: the SQLite thread's share swings from round to round).
+
+No HTTP server runs, so a request costs less here than in ``specql serve``
+(uvicorn, sockets, a machine shared with the load generator): compare trees
+with it, and read absolute numbers from ``w2.py``.
 
 ``--compare TREE`` alternates rounds between this tree and another checkout
 (e.g. ``git worktree add /tmp/base HEAD~1``), each round in a fresh

@@ -12,8 +12,11 @@ of the request's time.
 
 This executor gives such fields a shortcut: read the attribute and complete
 the value in place. A leaf (a scalar or an enum, or a list of them) is coerced
-with the field's own type; an object (or a list of them) qualifies when every
-field selected on it does, and becomes a dict of those fields. What it covers
+with the field's own type, except that a built-in scalar's value that its
+serializer would return unchanged (a ``str`` for String or ID, an ``int`` in
+32 bits for Int, a finite ``float`` for Float, a ``bool``) is kept without
+the call; an object (or a list of them) qualifies when every field selected
+on it does, and becomes a dict of those fields. What it covers
 is decided once per selection set per request, from the schema and the
 document alone: a field qualifies when its resolver is Strawberry's default
 one (no custom resolver, no field extensions), it takes no arguments, and its
