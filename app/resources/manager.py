@@ -1076,13 +1076,15 @@ class ResourceManager:
         self, m: _Model, revs: Sequence[NewRevision], ops: Sequence[WriteOp]
     ) -> list[Any]:
         """Payloads first, then the meta change in one transaction; payloads of
-        a change that fails are removed (no committed revision names them)."""
+        a change that fails are removed (no committed revision names them).
+        A cancelled caller's change may still commit: its payloads stay, and
+        ``collect_orphans`` removes them later if nothing names them."""
         if self._inline:  # payloads go in the same transaction
             return await self.stores.meta.apply(ops)
         await self._put_payloads(m, revs)
         try:
             return await self.stores.meta.apply(ops)
-        except BaseException:
+        except Exception:
             await self._discard_payloads(m, revs)
             raise
 

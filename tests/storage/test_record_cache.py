@@ -6,6 +6,7 @@ that write (the commit counter beside the database tells them apart)."""
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -232,3 +233,45 @@ def _record(rid: str, payload: bytes = b"p") -> Any:
     at = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
     meta = ResourceMeta("doc", rid, "r1", "stable", at, "u", at, "u", 1, False, 1)
     return StoredResource(meta, "hash", payload)
+
+
+async def test_a_group_with_a_write_that_reports_nothing_is_not_trusted(tmp_path: Path) -> None:
+    """A backfill (``reindex``) reports no written records. When it shares a
+    group commit with an update, the update's report must not vouch for the
+    cache: the reindexed record is read again."""
+    settings = Settings(profile="disk", data_dir=str(tmp_path / "data"))
+    manager = await shared.make_registry().open(settings)
+    try:
+        x = (await manager.create("doc", Doc("x", 1))).id
+        y = (await manager.create("doc", Doc("y", 1))).id
+        assert (await manager.get_meta("doc", x)).indexed["title"] == "x"  # cached
+        store = Reads(manager).store
+        columns = {p: manager.specs["doc"].indexed[p].column for p in ("title", "n")}
+        release = threading.Event()
+        started = threading.Event()
+
+        def hold(db: Any) -> None:
+            started.set()
+            assert release.wait(10)
+
+        assert store.records is not None
+        records = store.records
+        # the held write reports its (empty) commit, so the cache stays valid
+        first = asyncio.ensure_future(
+            store.runner.write(hold, on_commit=lambda _, commit: records.written(commit, [], []))
+        )
+        assert await asyncio.to_thread(started.wait, 10)
+        queued = [
+            asyncio.ensure_future(
+                store.reindex("doc", [(x, {columns["title"]: "reindexed", columns["n"]: 1}, {})])
+            ),
+            asyncio.ensure_future(manager.update("doc", y, Doc("y2", 2))),
+        ]
+        await asyncio.sleep(0.05)  # both queued behind the held write: one group
+        release.set()
+        await first
+        await asyncio.gather(*queued)
+        assert (await manager.get_meta("doc", x)).indexed["title"] == "reindexed"
+        assert (await manager.get("doc", y)).data.title == "y2"
+    finally:
+        await manager.close()

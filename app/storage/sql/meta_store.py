@@ -340,7 +340,7 @@ class SqliteMetaStore(SqlMetaStore):
         if cache is None:
             return await super().apply(write_ops)
 
-        def committed(results: list[Any], commit: Commit) -> None:
+        def committed(results: list[Any], commit: Commit | None) -> None:
             cache.written(commit, write_ops, results)
 
         return await self._guard(  # type: ignore[no-any-return]

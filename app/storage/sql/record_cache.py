@@ -17,16 +17,19 @@ from __future__ import annotations
 import fcntl
 import mmap
 import os
-import struct
 from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
 
+import msgspec
+
 from app.storage.base import AppendResult, StoredResource, WriteOp
 
-_COUNT = struct.Struct("<Q")
-# Bytes a cached record costs besides its payload (meta struct, dicts, key).
-RECORD_OVERHEAD = 600
+COUNT_BYTES = 8
+# What a cached record costs besides its payload and indexed text, measured
+# with tracemalloc: the meta struct, its datetimes and ids, the key, the entry.
+RECORD_OVERHEAD = 1100
+FIELD_OVERHEAD = 100  # per indexed value: its dict entry and object
 
 Commit = tuple[int, int]  # the count before a commit, and after it
 
@@ -44,26 +47,29 @@ class CommitCounter:
 
     def __init__(self, path: str | None) -> None:
         self._fd: int | None = None
-        self._map: mmap.mmap | bytearray
+        self._map: mmap.mmap | None = None
         if path is None:
-            self._map = bytearray(_COUNT.size)
+            self._count = memoryview(bytearray(COUNT_BYTES)).cast("Q")
             return
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             try:
-                if os.fstat(fd).st_size < _COUNT.size:
-                    os.ftruncate(fd, _COUNT.size)  # zeros: no commit counted yet
+                if os.fstat(fd).st_size < COUNT_BYTES:
+                    os.ftruncate(fd, COUNT_BYTES)  # zeros: no commit counted yet
             finally:
                 fcntl.flock(fd, fcntl.LOCK_UN)
-            self._map = mmap.mmap(fd, _COUNT.size)
+            self._map = mmap.mmap(fd, COUNT_BYTES)
         except BaseException:
             os.close(fd)
             raise
         self._fd = fd
+        # one aligned 8-byte load or store per access: a reader in another
+        # process never sees a count half written
+        self._count = memoryview(self._map).cast("Q")
 
     def value(self) -> int:
-        count: int = _COUNT.unpack_from(self._map)[0]
+        count: int = self._count[0]
         return count
 
     def begin(self) -> int:
@@ -72,21 +78,21 @@ class CommitCounter:
         if self._fd is not None:
             fcntl.flock(self._fd, fcntl.LOCK_EX)
         before = self.value()
-        _COUNT.pack_into(self._map, 0, before + 1 if before % 2 == 0 else before + 2)
+        self._count[0] = before + 1 if before % 2 == 0 else before + 2
         return before
 
     def end(self) -> int:
         """After COMMIT (or a failed one): make the count even, unlock, and
         return it."""
         after = self.value() + 1
-        _COUNT.pack_into(self._map, 0, after)
+        self._count[0] = after
         if self._fd is not None:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
         return after
 
     def close(self) -> None:
-        if self._fd is not None:
-            assert isinstance(self._map, mmap.mmap)
+        if self._fd is not None and self._map is not None:
+            self._count.release()
             self._map.close()
             os.close(self._fd)
             self._fd = None
@@ -109,7 +115,7 @@ class RecordCache:
         self.max_bytes = max_bytes
         self.payloads = payloads
         self._version = -1  # nothing seen yet
-        self._items: OrderedDict[tuple[str, str], StoredResource] = OrderedDict()
+        self._items: OrderedDict[tuple[str, str], tuple[StoredResource, int]] = OrderedDict()
         self._bytes = 0
 
     def __len__(self) -> int:
@@ -125,13 +131,16 @@ class RecordCache:
         return None if count % 2 else count
 
     def get(self, model: str, resource_id: str, with_payload: bool) -> StoredResource | None:
-        """A cached record; call ``current()`` first."""
+        """A copy of a cached record (the caller may change its ``indexed``
+        dict); call ``current()`` first."""
         key = (model, resource_id)
-        record = self._items.get(key)
-        if record is None or (with_payload and record.payload is None):
+        entry = self._items.get(key)
+        if entry is None or (with_payload and entry[0].payload is None):
             return None
         self._items.move_to_end(key)
-        return record
+        record = entry[0]
+        meta = msgspec.structs.replace(record.meta, indexed=dict(record.meta.indexed))
+        return StoredResource(meta, record.data_hash, record.payload)
 
     def fill(self, version: int | None, records: Sequence[StoredResource]) -> None:
         """Keep records read at ``version`` (from ``current()`` before the
@@ -176,24 +185,33 @@ class RecordCache:
                 record = StoredResource(record.meta, record.data_hash)
         elif record.payload is None and old is not None and old.data_hash == record.data_hash:
             record = StoredResource(record.meta, record.data_hash, old.payload)
-        size = RECORD_OVERHEAD + len(record.payload or b"")
+        size = record_size(record)
         if size > self.max_bytes // 8:
             return
-        self._items[key] = record
+        self._items[key] = (record, size)
         self._bytes += size
         while self._bytes > self.max_bytes:
-            _, evicted = self._items.popitem(last=False)
-            self._bytes -= RECORD_OVERHEAD + len(evicted.payload or b"")
+            _, (_, evicted) = self._items.popitem(last=False)
+            self._bytes -= evicted
 
     def _drop(self, key: tuple[str, str]) -> StoredResource | None:
         old = self._items.pop(key, None)
-        if old is not None:
-            self._bytes -= RECORD_OVERHEAD + len(old.payload or b"")
-        return old
+        if old is None:
+            return None
+        self._bytes -= old[1]
+        return old[0]
 
     def _clear(self) -> None:
         self._items.clear()
         self._bytes = 0
+
+
+def record_size(record: StoredResource) -> int:
+    """Bytes a record holds, estimated: its payload, its indexed values."""
+    size = RECORD_OVERHEAD + len(record.payload or b"")
+    for value in record.meta.indexed.values():
+        size += FIELD_OVERHEAD + (len(value) if isinstance(value, str | bytes) else 0)
+    return size
 
 
 def counter_path(database: str) -> str:

@@ -92,9 +92,15 @@ class Db:
 
 
 class _Workers:
-    """Threads that run submitted functions; results come back as asyncio futures."""
+    """Threads that run submitted functions; results come back as asyncio futures.
 
-    def __init__(self, count: int, name: str) -> None:
+    ``on_exit`` runs on each thread as it stops (it closes that thread's own
+    connection: a connection is only ever used, and closed, by its thread).
+    """
+
+    def __init__(self, count: int, name: str, on_exit: Callable[[], None]) -> None:
+        self._on_exit = on_exit
+        self._stopped = False
         self._jobs: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._threads = [
             threading.Thread(target=self._work, name=f"{name}-{i}", daemon=True)
@@ -107,6 +113,7 @@ class _Workers:
         while True:
             job = self._jobs.get()
             if job is None:
+                self._on_exit()
                 return
             loop, future, fn, args = job
             try:
@@ -119,12 +126,16 @@ class _Workers:
                     loop.call_soon_threadsafe(_succeed, future, result)
 
     def submit(self, fn: Callable[..., R], *args: Any) -> asyncio.Future[R]:
+        if self._stopped:
+            raise StorageError("the store is closed")
         loop = asyncio.get_running_loop()
         future: asyncio.Future[R] = loop.create_future()
         self._jobs.put((loop, future, fn, args))
         return future
 
     def stop(self) -> None:
+        """Run what was submitted, then end the threads."""
+        self._stopped = True
         for _ in self._threads:
             self._jobs.put(None)
         for thread in self._threads:
@@ -161,20 +172,20 @@ class SqliteRunner:
         self.wal_frames_limit = wal_frames_limit
         self._finish_checkpoint = False  # set by the checkpointer, done by the writer
         self.commits = CommitCounter(counter_path(path) if path is not None else None)
-        self._writer = _Workers(1, "specql-sqlite-w")
+        self._writer = _Workers(1, "specql-sqlite-w", self._close_own)
         self._readers = (
-            _Workers(readers, "specql-sqlite-r") if path is not None and readers > 0 else None
+            _Workers(readers, "specql-sqlite-r", self._close_own)
+            if path is not None and readers > 0
+            else None
         )
         self._local = threading.local()
-        self._connections: list[sqlite3.Connection] = []
-        self._connections_lock = threading.Lock()
         self._lock: asyncio.Lock | None = None
         self._queued: list[
             tuple[
                 Callable[..., Any],
                 tuple[Any, ...],
                 asyncio.Future[Any],
-                Callable[[Any, Commit], None] | None,
+                Callable[[Any, Commit | None], None] | None,
             ]
         ] = []
         self._committer: asyncio.Task[None] | None = None
@@ -227,9 +238,15 @@ class SqliteRunner:
             conn.execute("PRAGMA cache_size = -32000")
             conn.execute("PRAGMA case_sensitive_like = ON")  # LIKE as on PostgreSQL
             self._local.conn = conn
-            with self._connections_lock:
-                self._connections.append(conn)
         return conn
+
+    def _close_own(self) -> None:
+        """Close the calling thread's connection, if it opened one."""
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is not None:
+            self._local.conn = None
+            with contextlib.suppress(sqlite3.Error):
+                conn.close()
 
     @property
     def lock(self) -> asyncio.Lock:
@@ -254,12 +271,17 @@ class SqliteRunner:
         return result, commit
 
     def _commit(self, conn: sqlite3.Connection) -> Commit:
-        """COMMIT what is open, counted (see ``CommitCounter``); SQLAlchemy work
-        (migrations) may have committed already, and is counted all the same."""
+        """COMMIT what is open, counted (see ``CommitCounter``). SQLAlchemy work
+        (migrations) may have committed already: it is counted right after,
+        before the caller is answered."""
         before = self.commits.begin()
         try:
             if conn.in_transaction:
                 conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:  # a failed COMMIT leaves the transaction open
+                conn.execute("ROLLBACK")
+            raise
         finally:
             after = self.commits.end()
         return before, after
@@ -327,20 +349,23 @@ class SqliteRunner:
         if self._readers is not None:
             return await self._readers.submit(self._read_call, fn, args)
         async with self.lock:
+            if self._stopped:  # closed while this read waited for the lock
+                raise StorageError("the store is closed")
             return await self._writer.submit(self._read_call, fn, args)
 
     async def write(
         self,
         fn: Callable[..., R],
         *args: Any,
-        on_commit: Callable[[R, Commit], None] | None = None,
+        on_commit: Callable[[R, Commit | None], None] | None = None,
     ) -> R:
         """Run ``fn(db, *args)`` in a write transaction; return once it committed.
 
         ``on_commit(result, commit)`` runs on the event loop once the write
         committed, before this returns (``commit``: the commit count before
-        and after it, see ``CommitCounter``); a caller cancelled meanwhile
-        may miss it, and the count tells readers the data changed.
+        and after it, see ``CommitCounter``; None when the same commit also
+        carried writes that report none); a caller cancelled meanwhile may
+        miss it, and the count tells readers the data changed.
 
         Writes queued meanwhile share the transaction, each under its own
         savepoint: if ``fn`` raises, only its own changes are rolled back and
@@ -385,10 +410,13 @@ class SqliteRunner:
                         for _, _, future, _ in group:
                             future.cancel()
                         raise
+                    # a write that reports no commit (a backfill, a blob) may
+                    # have changed what the others' records show: tell none
+                    told = commit if all(w[3] is not None for w in group) else None
                     for (_, _, future, on_commit), (ok, value) in zip(group, outcomes, strict=True):
                         if ok:
                             if on_commit is not None:
-                                on_commit(value, commit)
+                                on_commit(value, told)
                             _succeed(future, value)
                         else:
                             _fail(future, value)
@@ -449,22 +477,15 @@ class SqliteRunner:
         self._stopped = True
         if self._committer is not None:  # queued writes still commit
             await self._committer
-
-        def close_all() -> None:
-            with self._connections_lock:
-                for conn in self._connections:
-                    with contextlib.suppress(sqlite3.Error):
-                        conn.close()
-                self._connections.clear()
-
+        # reads and writes in flight finish first; each thread then closes
+        # its own connection (closing one under a running query can crash)
+        if self._readers is not None:
+            await asyncio.to_thread(self._readers.stop)
+        await asyncio.to_thread(self._writer.stop)
         self._stopping = True
         self._checkpoint_due.set()
         if self._checkpointer is not None:
             await asyncio.to_thread(self._checkpointer.join)
-        await asyncio.to_thread(close_all)
-        await asyncio.to_thread(self._writer.stop)
-        if self._readers is not None:
-            await asyncio.to_thread(self._readers.stop)
         self.commits.close()
 
 
