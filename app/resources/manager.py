@@ -364,7 +364,9 @@ class ResourceManager:
         fetch_payload = with_data and self._inline
         compiled = compile_search(m.spec, query, with_payload=fetch_payload, dialect=self._dialect)
         rows = await self.stores.meta.search(
-            CompiledSearch(m.spec.name, compiled.statement, compiled.cursor_positions),
+            CompiledSearch(
+                m.spec.name, compiled.statement, compiled.cursor_positions, compiled.keys
+            ),
             with_payload=fetch_payload,
         )
         more = len(rows) > limit
@@ -444,7 +446,9 @@ class ResourceManager:
             m.spec, query, with_payload=fetch_payload, dialect=self._dialect, partition=field
         )
         rows = await self.stores.meta.search(
-            CompiledSearch(m.spec.name, compiled.statement, compiled.cursor_positions),
+            CompiledSearch(
+                m.spec.name, compiled.statement, compiled.cursor_positions, compiled.keys
+            ),
             with_payload=fetch_payload,
         )
         items: list[Any] = (await self._with_data(m, rows)) if with_data else [r.meta for r in rows]

@@ -51,10 +51,15 @@ class SqlQuery:
 
 @dataclasses.dataclass(frozen=True)
 class CompiledPage:
+    """A page query; ``keys`` is the same page as rows of (resource id,
+    cursor values...), for stores that hold the records themselves (None for
+    a search per parent)."""
+
     statement: SqlQuery
     cursor_positions: tuple[int, ...]
     fingerprint: str
     reverse: bool
+    keys: SqlQuery | None = None
 
 
 def operators_for(field: IndexedField) -> frozenset[str]:
@@ -282,6 +287,14 @@ def compile_search(
             exprs.append(expr)
         return exprs
 
+    def page_of(cols: list[Any]) -> Any:
+        meta = tables.meta
+        stmt = sa.select(*cols).where(*(c() for c in clauses)).order_by(*order_by(meta))
+        stmt = stmt.limit(sa.bindparam(limit_name))
+        if offset_name is not None:
+            stmt = stmt.offset(sa.bindparam(offset_name))
+        return stmt
+
     def build() -> Any:
         meta = tables.meta
         cols = [meta.c[c] for c in META_COLUMNS] + [meta.c[f.column] for f in tables.singles]
@@ -297,18 +310,19 @@ def compile_search(
                 .where(ranked.c.specql_rank <= sa.bindparam(limit_name))
                 .order_by(ranked.c[partition.column], ranked.c.specql_rank)
             )
-        stmt = sa.select(*cols).where(*(c() for c in clauses)).order_by(*order_by(meta))
-        stmt = stmt.limit(sa.bindparam(limit_name))
-        if offset_name is not None:
-            stmt = stmt.offset(sa.bindparam(offset_name))
-        return stmt
+        return page_of(cols)
 
-    positions = _positions(tables, [c for c, _ in keys])
+    def build_keys() -> Any:
+        meta = tables.meta
+        return page_of([meta.c.resource_id, *(meta.c[c] for c, _ in keys)])
+
+    shape = (spec.name, *b.shape)
     return CompiledPage(
-        SqlQuery((spec.name, *b.shape), build, b.params),
-        positions,
+        SqlQuery(shape, build, b.params),
+        _positions(tables, [c for c, _ in keys]),
         fingerprint,
         reverse,
+        SqlQuery((*shape, "keys"), build_keys, b.params) if partition is None else None,
     )
 
 

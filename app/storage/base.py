@@ -181,11 +181,14 @@ class AppendResult:
 class CompiledSearch:
     """A search ready for a MetaStore, built by ``app.search.compile``:
     ``statement`` has ``key`` (its shape), ``build()`` and ``params``; rows
-    carry the values at ``cursor_positions`` for keyset cursors."""
+    carry the values at ``cursor_positions`` for keyset cursors. ``keys``,
+    when given, is the same page as (resource id, cursor values...) rows, for
+    a store that can answer the records from memory."""
 
     model: str
     statement: Any
     cursor_positions: tuple[int, ...] = ()
+    keys: Any = None
 
 
 class MetaReader(ABC):

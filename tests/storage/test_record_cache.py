@@ -275,3 +275,37 @@ async def test_a_group_with_a_write_that_reports_nothing_is_not_trusted(tmp_path
         assert (await manager.get("doc", y)).data.title == "y2"
     finally:
         await manager.close()
+
+
+async def test_a_search_reads_keys_once_and_records_from_memory(tmp_path: Path) -> None:
+    """A page whose records are cached costs one read (ids and cursor values);
+    a write by another store on the file is in the next page all the same."""
+    settings = Settings(profile="disk", data_dir=str(tmp_path / "data"))
+    one = await shared.make_registry().open(settings)
+    two = await shared.make_registry().open(settings)
+    try:
+        ids = [(await one.create("doc", Doc(f"d{i}", i))).id for i in range(30)]
+        first = await one.search("doc", {"n": {"gte": 10}}, sort=["-n"], limit=5)
+        reads = Reads(one)
+        again = await one.search("doc", {"n": {"gte": 10}}, sort=["-n"], limit=5)
+        assert reads.taken() == 1
+        assert [r.data for r in again.items] == [r.data for r in first.items]
+        assert [r.data.n for r in again.items] == [29, 28, 27, 26, 25]
+        following = await one.search(
+            "doc", {"n": {"gte": 10}}, sort=["-n"], limit=5, after=again.next_cursor
+        )
+        assert [r.data.n for r in following.items] == [24, 23, 22, 21, 20]
+
+        await two.update("doc", ids[29], Doc("moved", 5))  # out of the filter
+        await two.update("doc", ids[28], Doc("renamed", 28))
+        page = await one.search("doc", {"n": {"gte": 10}}, sort=["-n"], limit=5)
+        assert [(r.data.title, r.data.n) for r in page.items] == [
+            ("renamed", 28),
+            ("d27", 27),
+            ("d26", 26),
+            ("d25", 25),
+            ("d24", 24),
+        ]
+    finally:
+        await one.close()
+        await two.close()

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import threading
 import tracemalloc
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -191,18 +192,29 @@ async def test_a_write_cancelled_before_its_group_is_never_seen(manager: Resourc
 
 async def cancel_once_committing(manager: ResourceManager, rid: str, data: Any) -> None:
     """Start an update on the lone-write path, cancel its caller once its
-    transaction is on the writer thread (it commits all the same)."""
-    store = store_of(manager)
-    assert store.runner._committer is None and not store.runner.lock.locked()
-    task = asyncio.create_task(manager.update("doc", rid, data))
-    for _ in range(5000):
-        await asyncio.sleep(0.001)
-        if store.runner.lock.locked():  # payloads written, the meta write submitted
-            break
-    assert store.runner.lock.locked() and store.runner._committer is None
-    task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
+    transaction is on the writer thread (it commits all the same): the
+    writer thread pauses there until the cancel has been delivered."""
+    runner = store_of(manager).runner
+    assert runner._committer is None and not runner.lock.locked()
+    entered, go = threading.Event(), threading.Event()
+    run_transaction = runner._tx_call
+
+    def paused(fn: Any, args: Any) -> Any:
+        entered.set()
+        assert go.wait(10)
+        return run_transaction(fn, args)
+
+    runner._tx_call = paused  # type: ignore[method-assign]
+    try:
+        task = asyncio.create_task(manager.update("doc", rid, data))
+        assert await asyncio.to_thread(entered.wait, 10)
+        assert runner._committer is None  # the lone path
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    finally:
+        go.set()
+        del runner._tx_call
 
 
 async def test_a_lone_write_cancelled_while_committing_is_seen_once_it_committed(

@@ -331,6 +331,40 @@ class SqliteMetaStore(SqlMetaStore):
             for i, record in zip(ids, found, strict=True)
         ]
 
+    async def search(
+        self, query: CompiledSearch, *, with_payload: bool = False
+    ) -> list[StoredResource]:
+        """With the record cache: the page's ids and cursor values from SQL,
+        the records from memory (those missing in one more read), unless
+        anything was committed meanwhile: then the whole page from SQL."""
+        cache = self.records
+        if cache is None or query.keys is None or self.runner.in_own_transaction():
+            return await super().search(query, with_payload=with_payload)
+        version = cache.current()
+        stmt = self.st.compiled(query.keys.key, query.keys.build)
+        params = query.keys.params
+        rows = await self._read(lambda db: db.rows(stmt, params))
+        found: dict[str, StoredResource] = {}
+        missing = []
+        for row in rows:
+            record = cache.get(query.model, row[0], with_payload)
+            if record is None:
+                missing.append(row[0])
+            else:
+                found[row[0]] = record
+        if missing:
+            loaded = await super().load(query.model, missing, with_payload=with_payload)
+            fresh = [record for record in loaded if record is not None]
+            cache.fill(version, fresh)
+            found.update((record.meta.resource_id, record) for record in fresh)
+        if not cache.unchanged(version) or any(row[0] not in found for row in rows):
+            return await super().search(query, with_payload=with_payload)
+        page = []
+        for row in rows:
+            record = found[row[0]]
+            page.append(StoredResource(record.meta, record.data_hash, record.payload, row[1:]))
+        return page
+
     async def close(self) -> None:
         self.records = None  # a closed store answers nothing, not even from memory
         await super().close()

@@ -142,10 +142,15 @@ class RecordCache:
         meta = msgspec.structs.replace(record.meta, indexed=dict(record.meta.indexed))
         return StoredResource(meta, record.data_hash, record.payload)
 
+    def unchanged(self, version: int | None) -> bool:
+        """Whether nothing was committed since ``current()`` gave ``version``:
+        what was read meanwhile and what the cache holds agree."""
+        return version is not None and version == self._version == self._counter.value()
+
     def fill(self, version: int | None, records: Sequence[StoredResource]) -> None:
         """Keep records read at ``version`` (from ``current()`` before the
         read), unless anything was committed since."""
-        if version is None or version != self._version or version != self._counter.value():
+        if not self.unchanged(version):
             return
         for record in records:
             self._put(record)
@@ -179,6 +184,9 @@ class RecordCache:
 
     def _put(self, record: StoredResource) -> None:
         key = (record.meta.model, record.meta.resource_id)
+        # a copy: the record put may go on to a caller, who may change its dict
+        meta = msgspec.structs.replace(record.meta, indexed=dict(record.meta.indexed))
+        record = StoredResource(meta, record.data_hash, record.payload)
         old = self._drop(key)
         if not self.payloads:
             if record.payload is not None:
