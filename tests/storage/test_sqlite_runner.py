@@ -192,8 +192,10 @@ async def test_the_wal_starts_over_under_a_steady_stream_of_writes(tmp_path: Pat
         assert [3000] == [n for (n,) in await runner.read(lambda db: db.rows(COUNT, {}))]
     finally:
         await runner.close()
-    # 3,000 commits of two or more 4 KiB frames each: over 24 MB if the WAL never restarts
-    assert largest < 8 * 1024 * 1024, largest
+    # 3,000 commits of two or more 4 KiB frames each: over 24 MB if the WAL never
+    # restarts; a restart keeps it far below (how far depends on when the
+    # background checkpointer gets the CPU: 8.8 MB seen on a loaded machine)
+    assert largest < 16 * 1024 * 1024, largest
 
 
 COUNT = Compiled("SELECT count(*) FROM t", [])
