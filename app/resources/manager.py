@@ -106,6 +106,9 @@ def _scoped(path: str, op: str, value: Any, where: Filter | Mapping[str, Any] | 
     return And([Condition(path, op, value), where])  # type: ignore[arg-type]
 
 
+MTIME_RESOLUTION = 1.0  # seconds: the coarsest modification time a store reports
+
+
 def _valid_id(value: Any, what: str = "resource id") -> None:
     """Ids are 1 to 128 printable characters without path separators."""
     if (
@@ -941,7 +944,9 @@ class ResourceManager:
         """
         if grace_seconds < 0:
             raise BadRequestError("the grace period cannot be negative")
-        cutoff = time.time() - grace_seconds
+        # S3 reports modification times in whole seconds (rounded down): a
+        # payload written 0.1 s ago can look 1 s old, so a second more
+        cutoff = time.time() - grace_seconds - MTIME_RESOLUTION
         report = OrphanReport()
         candidates: list[RevisionKey] = []
         async for key, modified in self.stores.revisions.list_keys():
