@@ -344,25 +344,14 @@ class SqliteMetaStore(SqlMetaStore):
         stmt = self.st.compiled(query.keys.key, query.keys.build)
         params = query.keys.params
         rows = await self._read(lambda db: db.rows(stmt, params))
-        found: dict[str, StoredResource] = {}
-        missing = []
-        for row in rows:
-            record = cache.get(query.model, row[0], with_payload)
-            if record is None:
-                missing.append(row[0])
-            else:
-                found[row[0]] = record
-        if missing:
-            loaded = await super().load(query.model, missing, with_payload=with_payload)
-            fresh = [record for record in loaded if record is not None]
-            cache.fill(version, fresh)
-            found.update((record.meta.resource_id, record) for record in fresh)
-        if not cache.unchanged(version) or any(row[0] not in found for row in rows):
-            return await super().search(query, with_payload=with_payload)
+        records = await self.load(query.model, [row[0] for row in rows], with_payload=with_payload)
         page = []
-        for row in rows:
-            record = found[row[0]]
+        for row, record in zip(rows, records, strict=True):
+            if record is None:
+                break
             page.append(StoredResource(record.meta, record.data_hash, record.payload, row[1:]))
+        if len(page) < len(rows) or not cache.unchanged(version):
+            return await super().search(query, with_payload=with_payload)
         return page
 
     async def close(self) -> None:

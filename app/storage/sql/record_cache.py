@@ -173,26 +173,29 @@ class RecordCache:
             return
         for op, result in zip(write_ops, results, strict=True):
             record = result.stored if isinstance(result, AppendResult) else result
-            if isinstance(record, StoredResource):
-                payload = getattr(getattr(op, "revision", None), "payload", None)
-                revision = getattr(getattr(op, "revision", None), "revision_id", None)
-                if revision == record.meta.current_revision_id and payload is not None:
-                    record = StoredResource(record.meta, record.data_hash, payload)
-                self._put(record)
-            else:  # a purge, a status change: read it again when asked
+            if not isinstance(record, StoredResource):  # a purge, a status change
                 self._drop((op.model, op.resource_id))
+                continue
+            revision = getattr(op, "revision", None)  # the payload written, if current
+            if revision is not None and revision.revision_id == record.meta.current_revision_id:
+                self._put(record, revision.payload)
+            else:
+                self._put(record)
 
-    def _put(self, record: StoredResource) -> None:
+    def _put(self, record: StoredResource, payload: bytes | None = None) -> None:
+        """Keep a copy of ``record`` (it may go on to a caller, who may change
+        its dict), with ``payload`` or its own, or the one already kept for
+        the same data."""
         key = (record.meta.model, record.meta.resource_id)
-        # a copy: the record put may go on to a caller, who may change its dict
-        meta = msgspec.structs.replace(record.meta, indexed=dict(record.meta.indexed))
-        record = StoredResource(meta, record.data_hash, record.payload)
         old = self._drop(key)
         if not self.payloads:
-            if record.payload is not None:
-                record = StoredResource(record.meta, record.data_hash)
-        elif record.payload is None and old is not None and old.data_hash == record.data_hash:
-            record = StoredResource(record.meta, record.data_hash, old.payload)
+            payload = None
+        elif payload is None:
+            payload = record.payload
+            if payload is None and old is not None and old.data_hash == record.data_hash:
+                payload = old.payload
+        meta = msgspec.structs.replace(record.meta, indexed=dict(record.meta.indexed))
+        record = StoredResource(meta, record.data_hash, payload)
         size = record_size(record)
         if size > self.max_bytes // 8:
             return

@@ -399,7 +399,7 @@ class SqliteRunner:
                     self._queued = []
                     if not group:
                         continue
-                    commit = (0, 0)
+                    commit: Commit | None = None
                     try:
                         outcomes, commit = await self._writer.submit(
                             self._group_call, [(fn, args) for fn, args, _, _ in group]
