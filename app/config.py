@@ -139,6 +139,13 @@ class Settings:
             )
         if store == "files" and self.profile != "disk":
             raise ConfigurationError("revisions='files' is a choice of the disk profile only")
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, int | float) and not isinstance(value, bool) and value < 0:
+                raise ConfigurationError(
+                    f"{f.name} cannot be negative ({value!r})",
+                    f"Set {ENV_PREFIX}{f.name.upper()} to 0 or more.",
+                )
 
 
 _BOOLEANS = {"1": True, "true": True, "yes": True, "on": True}

@@ -38,8 +38,18 @@ def test_variables_are_typed_and_the_profile_inferred() -> None:
             {"SPECQL_PROFILE": "s3", "SPECQL_S3_URL": "s3://b", "SPECQL_REVISIONS": "files"},
             "disk profile only",
         ),
+        ({"SPECQL_RECORD_CACHE_BYTES": "-1"}, "record_cache_bytes cannot be negative"),
+        ({"SPECQL_RECORD_CACHE_BYTES": "64MB"}, "'64MB' is not a valid int"),
+        ({"SPECQL_POOL_TIMEOUT": "-0.5"}, "pool_timeout cannot be negative"),
     ],
 )
 def test_bad_variables_name_the_problem(env: dict[str, str], message: str) -> None:
     with pytest.raises(ConfigurationError, match=message.replace("(", r"\(")):
         Settings.from_env(env)
+
+
+def test_the_record_cache_is_sized_or_turned_off_from_the_environment() -> None:
+    assert Settings.from_env({"SPECQL_RECORD_CACHE_BYTES": "0"}).record_cache_bytes == 0
+    assert Settings.from_env({}).record_cache_bytes == 64 * 1024 * 1024
+    with pytest.raises(ConfigurationError, match="SPECQL_RECORD_CACHE_BYTES to 0 or more"):
+        Settings(record_cache_bytes=-1).check()
