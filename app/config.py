@@ -8,6 +8,7 @@ import os
 from collections.abc import Mapping
 from typing import Any, Literal, get_args
 
+from app.cpu_pinning import check_choice
 from app.errors import ConfigurationError
 
 Profile = Literal["memory", "disk", "s3", "postgres"]
@@ -50,6 +51,11 @@ class Settings:
         default_user: the acting user when none is given, unless strict.
         strict_context: require an acting user on every write.
         readers: reader threads on the SQLite file.
+        pin_cpu: on the SQLite profiles, ``auto`` (the default) keeps the
+            thread that opens the store (the event loop's) and the store's
+            threads on one CPU while the store is open, a CPU no other
+            SpecQL process holds; ``off`` leaves CPU affinity alone; a
+            number names the CPU (on every profile). See ``app/cpu_pinning.py``.
     """
 
     profile: Profile = "disk"
@@ -70,6 +76,7 @@ class Settings:
     default_user: str = "anonymous"
     strict_context: bool = False
     readers: int = 1
+    pin_cpu: str | int = "auto"
 
     @property
     def revision_store(self) -> Literal["inline", "files", "s3", "memory"]:
@@ -139,6 +146,7 @@ class Settings:
             )
         if store == "files" and self.profile != "disk":
             raise ConfigurationError("revisions='files' is a choice of the disk profile only")
+        check_choice(self.pin_cpu)
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
             if isinstance(value, int | float) and not isinstance(value, bool) and value < 0:

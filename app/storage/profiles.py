@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 from app.config import Settings
+from app.cpu_pinning import CpuPin, pin_current_thread
 from app.errors import ConfigurationError, StorageError
 from app.storage.base import BlobStore, MetaStore, RevisionStore
 from app.storage.cache import CachedRevisionStore
@@ -18,11 +19,17 @@ class Stores:
     meta: MetaStore
     revisions: RevisionStore
     blobs: BlobStore
+    pin: CpuPin | None = None  # the opening thread kept on one CPU (cpu_pinning.py)
 
     async def close(self) -> None:
-        await self.revisions.close()
-        await self.blobs.close()
-        await self.meta.close()
+        try:
+            await self.revisions.close()
+            await self.blobs.close()
+            await self.meta.close()
+        finally:
+            if self.pin is not None:
+                self.pin.release()
+                self.pin = None
 
     async def readiness(self) -> dict[str, str | None]:
         """Reach every store at once: None where it answered, else why not."""
@@ -42,8 +49,23 @@ class Stores:
 
 
 def open_stores(settings: Settings) -> Stores:
-    """Build (not yet open) the stores of a profile."""
+    """Build (not yet open) the stores of a profile. On the SQLite profiles
+    (or with a CPU named), the calling thread is first pinned to a CPU as
+    ``settings.pin_cpu`` says, so that the store's threads start there too."""
     settings.check()
+    sqlite = settings.profile != "postgres"
+    pin = pin_current_thread(settings.pin_cpu) if sqlite or settings.pin_cpu != "auto" else None
+    try:
+        stores = _build_stores(settings)
+    except BaseException:
+        if pin is not None:
+            pin.release()
+        raise
+    stores.pin = pin
+    return stores
+
+
+def _build_stores(settings: Settings) -> Stores:
     if settings.profile == "memory":
         from app.storage.memory import MemoryBlobStore, MemoryRevisionStore
         from app.storage.sql.meta_store import SqliteMetaStore
