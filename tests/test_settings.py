@@ -41,6 +41,10 @@ def test_variables_are_typed_and_the_profile_inferred() -> None:
         ({"SPECQL_RECORD_CACHE_BYTES": "-1"}, "record_cache_bytes cannot be negative"),
         ({"SPECQL_RECORD_CACHE_BYTES": "64MB"}, "'64MB' is not a valid int"),
         ({"SPECQL_POOL_TIMEOUT": "-0.5"}, "pool_timeout cannot be negative"),
+        ({"SPECQL_SQLITE_PAGE_SIZE": "1000"}, "sqlite_page_size must be a power of two"),
+        ({"SPECQL_SQLITE_PAGE_SIZE": "256"}, "from 512 to 65536, not 256"),
+        ({"SPECQL_SQLITE_PAGE_SIZE": "131072"}, "from 512 to 65536, not 131072"),
+        ({"SPECQL_SQLITE_PAGE_SIZE": "big"}, "SPECQL_SQLITE_PAGE_SIZE='big' is not a valid int"),
     ],
 )
 def test_bad_variables_name_the_problem(env: dict[str, str], message: str) -> None:

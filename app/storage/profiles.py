@@ -72,7 +72,10 @@ def _build_stores(settings: Settings) -> Stores:
 
         return Stores(
             SqliteMetaStore(
-                None, inline_payloads=False, record_cache_bytes=settings.record_cache_bytes
+                None,
+                inline_payloads=False,
+                record_cache_bytes=settings.record_cache_bytes,
+                page_size=settings.sqlite_page_size,
             ),
             MemoryRevisionStore(),
             MemoryBlobStore(),
@@ -107,6 +110,7 @@ def _meta_store(settings: Settings) -> MetaStore:
         inline_payloads=inline,
         readers=settings.readers,
         record_cache_bytes=settings.record_cache_bytes,
+        page_size=settings.sqlite_page_size,
     )
 
 

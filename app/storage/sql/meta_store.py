@@ -34,7 +34,7 @@ from app.storage.base import (
 )
 from app.storage.sql import migrate, operations as ops
 from app.storage.sql.record_cache import Commit, RecordCache
-from app.storage.sql.runner import Db, SqliteRunner
+from app.storage.sql.runner import PAGE_SIZE, Db, SqliteRunner
 from app.storage.sql.statements import Statements
 
 Backfill = Callable[[str, list[str]], Awaitable[None]]
@@ -279,6 +279,8 @@ class SqliteMetaStore(SqlMetaStore):
         readers: reader threads for a file database.
         record_cache_bytes: memory for current records (see ``RecordCache``);
             0 reads every record from the database.
+        page_size: bytes per page of a database file this creates (see
+            ``SqliteRunner``); an existing file keeps its own.
     """
 
     runner: SqliteRunner
@@ -290,9 +292,10 @@ class SqliteMetaStore(SqlMetaStore):
         inline_payloads: bool = True,
         readers: int = 1,
         record_cache_bytes: int = 64 * 1024 * 1024,
+        page_size: int = PAGE_SIZE,
     ):
         super().__init__(
-            SqliteRunner(path, readers=readers),
+            SqliteRunner(path, readers=readers, page_size=page_size),
             sqlite_dialect.dialect(paramstyle="qmark"),
             Capabilities(
                 transactions=True,
