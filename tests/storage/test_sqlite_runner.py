@@ -177,7 +177,7 @@ async def test_the_wal_starts_over_under_a_steady_stream_of_writes(tmp_path: Pat
     between two writes, so the WAL file stops growing (it reached 674 MB after
     10,000 creates of W1 before)."""
     path = tmp_path / "t.db"
-    runner = SqliteRunner(str(path), wal_frames_limit=100)
+    runner = SqliteRunner(str(path), wal_frames_limit=100, page_size=4096)
     try:
         await runner.write(lambda db: db.execute_text("CREATE TABLE t (x INTEGER, pad BLOB)"))
 

