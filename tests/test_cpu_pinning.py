@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from app import Settings
-from app.errors import ConfigurationError
+from app.errors import ConfigurationError, SpecQLError
 from tests.conftest import DATABASE_URL, drop_schemas, isolated
 from tests.models import Doc, build_registry
 
@@ -76,6 +76,21 @@ async def test_a_named_cpu_is_used_and_a_cpu_outside_the_allowed_set_is_refused(
         await build_registry().open(profile="disk", data_dir=str(tmp_path), pin_cpu=4095)
     assert affinity() == ALL
     assert not (tmp_path / "specql.db").exists()  # refused before anything was opened
+
+
+async def test_a_store_that_fails_to_open_gives_the_cpu_back(tmp_path: Path) -> None:
+    # fails while the stores are built: the data directory is a file
+    blocked = tmp_path / "not-a-directory"
+    blocked.write_text("a file where the data directory should be")
+    with pytest.raises(ConfigurationError, match="cannot create the data directory"):
+        await build_registry().open(profile="disk", data_dir=str(blocked))
+    assert affinity() == ALL
+    # fails while they open: the database file is a directory
+    (tmp_path / "data" / "specql.db").mkdir(parents=True)
+    with pytest.raises(SpecQLError):
+        await build_registry().open(profile="disk", data_dir=str(tmp_path / "data"))
+    assert affinity() == ALL
+    assert blocked.read_text() == "a file where the data directory should be"
 
 
 async def test_stores_on_one_loop_share_its_cpu_until_the_last_closes(tmp_path: Path) -> None:

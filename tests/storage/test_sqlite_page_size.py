@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 from tests.models import Doc, build_registry
 
@@ -17,7 +18,7 @@ def page_size(data_dir: Path) -> int:
 
 async def test_a_new_file_gets_the_configured_page_size(tmp_path: Path) -> None:
     for size, folder in ((None, tmp_path / "default"), (8192, tmp_path / "eight")):
-        options = {} if size is None else {"sqlite_page_size": size}
+        options: dict[str, Any] = {} if size is None else {"sqlite_page_size": size}
         manager = await build_registry().open(profile="disk", data_dir=str(folder), **options)
         await manager.create("doc", Doc(title="x" * 10_000))  # spans pages either way
         await manager.close()
