@@ -32,6 +32,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import operator
 import queue
 import sqlite3
 import threading
@@ -68,14 +69,19 @@ _holder: contextvars.ContextVar[SqliteRunner | None] = contextvars.ContextVar(
 class Compiled:
     """A statement compiled for one dialect, with its positional parameter names."""
 
-    __slots__ = ("names", "sql")
+    __slots__ = ("_get", "names", "sql")
 
     def __init__(self, sql: str, names: Sequence[str]) -> None:
         self.sql = sql
         self.names = tuple(names)
+        # one C call picks two or more parameters in order (it returns a tuple then)
+        self._get = operator.itemgetter(*self.names) if len(self.names) > 1 else None
 
     def bind(self, params: dict[str, Any]) -> tuple[Any, ...]:
-        return tuple([params[n] for n in self.names])
+        if self._get is None:
+            return tuple([params[n] for n in self.names])
+        values: tuple[Any, ...] = self._get(params)
+        return values
 
 
 class Db:
