@@ -62,7 +62,7 @@ class CpuPin:
 def check_choice(choice: str | int) -> None:
     """Refuse a ``pin_cpu`` value that is not ``auto``, ``off`` or a CPU number."""
     text = str(choice).strip().lower()
-    if text not in ("auto", "off") and not text.isdigit():
+    if text not in ("auto", "off") and not (text.isascii() and text.isdigit()):
         raise ConfigurationError(
             f"pin_cpu must be 'auto', 'off' or a CPU number, not {choice!r}",
             "Set SPECQL_PIN_CPU to auto, off or e.g. 0.",

@@ -165,7 +165,7 @@ async def test_auto_leaves_the_postgres_profile_alone(tmp_path: Path) -> None:
         await drop_schemas({settings.database_schema or ""})
 
 
-@pytest.mark.parametrize("value", ["fast", "-1", "1.5", ""])
+@pytest.mark.parametrize("value", ["fast", "-1", "1.5", "", "²"])
 def test_a_bad_pin_cpu_names_the_choices(value: str) -> None:
     with pytest.raises(ConfigurationError, match="pin_cpu must be 'auto', 'off' or a CPU number"):
         Settings(pin_cpu=value).check()
