@@ -59,7 +59,8 @@ class Settings:
         pin_cpu: on the SQLite profiles, ``auto`` (the default) keeps the
             thread that opens the store (the event loop's) and the store's
             threads on one CPU while the store is open, a CPU no other
-            SpecQL process holds; ``off`` leaves CPU affinity alone; a
+            SpecQL process of the same user holds; ``off`` leaves CPU
+            affinity alone; a
             number names the CPU (on every profile). See ``app/cpu_pinning.py``.
     """
 

@@ -11,11 +11,12 @@ the threads of one Python process use little more than one CPU anyway.
 
 So opening a SQLite-backed store pins the opening thread (the event loop's)
 to one CPU: the threads the store starts inherit it, and so does any thread
-started from that thread while the store is open. Closing the store gives the
-thread its former CPUs back. ``auto`` takes a CPU that no other SpecQL
-process holds (a lock file per CPU in the temporary directory), so that
-several server processes spread over the machine; ``off`` leaves affinity
-alone; a number names the CPU.
+started from that thread while the store is open. Closing the store gives
+that thread, and the threads started while it was pinned, their former CPUs
+back. ``auto`` takes a CPU that no other SpecQL process of the same user
+holds (a lock file per CPU in the temporary directory), so that several
+server processes spread over the machine; ``off`` leaves affinity alone; a
+number names the CPU.
 """
 
 from __future__ import annotations
@@ -37,13 +38,24 @@ _held: dict[int, tuple[CpuPin, int]] = {}
 class CpuPin:
     """One thread kept on one CPU; ``release`` when the last store using it closes."""
 
-    def __init__(self, thread_id: int, cpu: int, previous: set[int], lock_fd: int | None) -> None:
+    def __init__(
+        self,
+        thread_id: int,
+        cpu: int,
+        previous: set[int],
+        lock_fd: int | None,
+        threads_before: set[int],
+    ) -> None:
         self.thread_id = thread_id
         self.cpu = cpu
         self.previous = previous
         self._lock_fd = lock_fd
+        self._threads_before = threads_before
 
     def release(self) -> None:
+        """Give the CPUs back: to the pinned thread, and to the threads started
+        while it was pinned (they inherited the CPU: the store's, and helpers
+        such as the event loop's default executor) that are still on it."""
         with _lock:
             pin, users = _held.get(self.thread_id, (None, 0))
             if pin is not self:
@@ -52,35 +64,38 @@ class CpuPin:
                 _held[self.thread_id] = (self, users - 1)
                 return
             del _held[self.thread_id]
-        with contextlib.suppress(OSError):  # the thread may be gone
-            if os.sched_getaffinity(self.thread_id) == {self.cpu}:  # nobody re-pinned it
-                os.sched_setaffinity(self.thread_id, self.previous)
-        if self._lock_fd is not None:
-            os.close(self._lock_fd)
+            born = _thread_ids() - self._threads_before
+            for thread_id in (self.thread_id, *born):
+                with contextlib.suppress(OSError):  # a thread may be gone
+                    if os.sched_getaffinity(thread_id) == {self.cpu}:  # nobody re-pinned it
+                        os.sched_setaffinity(thread_id, self.previous)
+            if self._lock_fd is not None:
+                os.close(self._lock_fd)
+                self._lock_fd = None
 
 
-def check_choice(choice: str | int) -> None:
-    """Refuse a ``pin_cpu`` value that is not ``auto``, ``off`` or a CPU number."""
+def check_choice(choice: str | int) -> str:
+    """``choice`` as ``auto``, ``off`` or a CPU number's digits; refuse anything else."""
     text = str(choice).strip().lower()
     if text not in ("auto", "off") and not (text.isascii() and text.isdigit()):
         raise ConfigurationError(
             f"pin_cpu must be 'auto', 'off' or a CPU number, not {choice!r}",
             "Set SPECQL_PIN_CPU to auto, off or e.g. 0.",
         )
+    return text
 
 
 def pin_current_thread(choice: str | int) -> CpuPin | None:
     """Pin the calling thread as ``choice`` says; None where nothing was pinned
-    (``off``, a thread its owner already keeps on one CPU, a platform without
-    thread affinity under ``auto``)."""
-    check_choice(choice)
-    text = str(choice).strip().lower()
+    (``off``, a thread its owner already keeps on one CPU, and under ``auto``
+    a platform or sandbox that does not let a thread choose its CPU)."""
+    text = check_choice(choice)
     if text == "off":
         return None
     if not hasattr(os, "sched_setaffinity"):
         if text == "auto":
             return None
-        raise ConfigurationError(f"pin_cpu={choice!r}: this platform cannot pin threads to a CPU")
+        raise ConfigurationError(f"pin_cpu={text}: this platform cannot pin threads to a CPU")
     thread_id = threading.get_native_id()
     with _lock:
         held = _held.get(thread_id)
@@ -93,7 +108,11 @@ def pin_current_thread(choice: str | int) -> CpuPin | None:
                 )
             _held[thread_id] = (pin, users + 1)
             return pin
-        allowed = os.sched_getaffinity(thread_id)
+        try:
+            allowed = os.sched_getaffinity(thread_id)
+        except OSError as exc:
+            _refuse_unless_auto(text, exc)
+            return None
         if text == "auto":
             if len(allowed) == 1:
                 return None  # already on one CPU: its owner chose
@@ -105,15 +124,39 @@ def pin_current_thread(choice: str | int) -> CpuPin | None:
                     f"pin_cpu={cpu}: this process may run on CPUs "
                     f"{', '.join(map(str, sorted(allowed)))} only"
                 )
-        os.sched_setaffinity(thread_id, {cpu})
-        pin = CpuPin(thread_id, cpu, allowed, lock_fd)
+        before = _thread_ids()
+        try:
+            os.sched_setaffinity(thread_id, {cpu})
+        except OSError as exc:
+            if lock_fd is not None:
+                os.close(lock_fd)
+            _refuse_unless_auto(text, exc)
+            return None
+        pin = CpuPin(thread_id, cpu, allowed, lock_fd, before)
         _held[thread_id] = (pin, 1)
         return pin
 
 
+def _refuse_unless_auto(text: str, exc: OSError) -> None:
+    """The system would not let the thread choose its CPU (a sandbox, a
+    cpuset that changed): under ``auto`` nothing is pinned, a named CPU fails."""
+    if text == "auto":
+        return
+    raise ConfigurationError(f"pin_cpu={text}: the system refused ({exc.strerror})") from None
+
+
+def _thread_ids() -> set[int]:
+    """The native ids of this process's threads (empty without /proc)."""
+    try:
+        return {int(name) for name in os.listdir("/proc/self/task")}
+    except OSError:
+        return set()
+
+
 def _free_cpu(allowed: set[int]) -> tuple[int, int | None]:
-    """A CPU that no other SpecQL process holds, the current one first, with
-    the lock that holds it; the current CPU without a lock if all are held."""
+    """A CPU that no other SpecQL process of this user holds (a lock file per
+    CPU in the temporary directory), the current one first, with the lock
+    that holds it; the current CPU without a lock if all are held."""
     current = _current_cpu(allowed)
     folder = Path(tempfile.gettempdir()) / f"specql-cpus-{os.getuid()}"
     try:

@@ -117,8 +117,8 @@ class Registry:
         self.check()
         settings = dataclasses.replace(settings or Settings(), **options)
         stores = open_stores(settings)
-        manager = ResourceManager(self.specs, stores, settings, self.hooks)
         try:
+            manager = ResourceManager(self.specs, stores, settings, self.hooks)
             await stores.meta.open(list(self.specs.values()), backfill=manager.backfill)
         except BaseException:
             await stores.close()

@@ -4,9 +4,11 @@ its CPUs back on close (see app/cpu_pinning.py)."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
+import tempfile
 import textwrap
 import threading
 from pathlib import Path
@@ -23,6 +25,10 @@ ALL = os.sched_getaffinity(0)
 
 def affinity(thread_id: int | None = None) -> set[int]:
     return os.sched_getaffinity(threading.get_native_id() if thread_id is None else thread_id)
+
+
+def thread_ids() -> list[int]:
+    return [int(name) for name in os.listdir("/proc/self/task")]
 
 
 def store_threads() -> list[threading.Thread]:
@@ -51,6 +57,18 @@ async def test_a_disk_store_keeps_the_loop_and_its_threads_on_one_cpu_while_open
     finally:
         await manager.close()
     assert affinity() == ALL
+
+
+async def test_threads_started_while_pinned_get_their_cpus_back(tmp_path: Path) -> None:
+    manager = await build_registry().open(profile="disk", data_dir=str(tmp_path))
+    try:
+        pinned = affinity()
+        helper = await asyncio.to_thread(threading.get_native_id)  # the loop's executor
+        assert affinity(helper) == pinned
+    finally:
+        await manager.close()  # which starts executor threads of its own
+    assert affinity(helper) == ALL
+    assert {tid: affinity(tid) for tid in thread_ids()} == dict.fromkeys(thread_ids(), ALL)
 
 
 async def test_off_leaves_cpu_affinity_alone(tmp_path: Path) -> None:
@@ -111,7 +129,13 @@ async def test_stores_on_one_loop_share_its_cpu_until_the_last_closes(tmp_path: 
     assert affinity() == ALL
 
 
-async def test_auto_gives_another_process_another_cpu(tmp_path: Path) -> None:
+async def test_auto_gives_another_process_another_cpu(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # lock files of their own: no other SpecQL process on the machine takes part
+    locks = tmp_path / "locks"
+    locks.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(locks))
     with subprocess.Popen(
         [
             sys.executable,
@@ -134,6 +158,7 @@ async def test_auto_gives_another_process_another_cpu(tmp_path: Path) -> None:
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
+        env={**os.environ, "TMPDIR": str(locks)},
         cwd=Path(__file__).resolve().parents[1],
     ) as child:
         try:
@@ -151,9 +176,11 @@ async def test_auto_gives_another_process_another_cpu(tmp_path: Path) -> None:
             child.kill()
 
 
-async def test_auto_leaves_the_postgres_profile_alone(tmp_path: Path) -> None:
+@pytest.mark.parametrize("choice", ["auto", " Auto "])
+async def test_auto_leaves_the_postgres_profile_alone(tmp_path: Path, choice: str) -> None:
     settings = isolated(
-        Settings(profile="postgres", database_url=DATABASE_URL, revisions="inline"), str(tmp_path)
+        Settings(profile="postgres", database_url=DATABASE_URL, revisions="inline", pin_cpu=choice),
+        str(tmp_path),
     )
     try:
         manager = await build_registry().open(settings)

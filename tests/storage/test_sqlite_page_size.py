@@ -28,7 +28,7 @@ async def test_a_new_file_gets_the_configured_page_size(tmp_path: Path) -> None:
 
 async def test_an_existing_file_keeps_its_page_size_and_data(tmp_path: Path) -> None:
     first = await build_registry().open(
-        profile="disk", data_dir=str(tmp_path), sqlite_page_size=4096
+        profile="disk", data_dir=str(tmp_path), sqlite_page_size=8192
     )
     created = await first.create("doc", Doc(title="kept", body="b" * 5000))
     await first.close()
@@ -38,4 +38,4 @@ async def test_an_existing_file_keeps_its_page_size_and_data(tmp_path: Path) -> 
         await again.create("doc", Doc(title="more"))
     finally:
         await again.close()
-    assert page_size(tmp_path) == 4096
+    assert page_size(tmp_path) == 8192
