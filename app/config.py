@@ -60,8 +60,8 @@ class Settings:
             thread that opens the store (the event loop's) and the store's
             threads on one CPU while the store is open, a CPU no other
             SpecQL process of the same user holds; ``off`` leaves CPU
-            affinity alone; a
-            number names the CPU (on every profile). See ``app/cpu_pinning.py``.
+            affinity alone; a number names the CPU (on every profile). See
+            ``app/cpu_pinning.py``.
     """
 
     profile: Profile = "disk"

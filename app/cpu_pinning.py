@@ -85,12 +85,13 @@ def check_choice(choice: str | int) -> str:
     return text
 
 
-def pin_current_thread(choice: str | int) -> CpuPin | None:
+def pin_current_thread(choice: str | int, *, auto_pins: bool = True) -> CpuPin | None:
     """Pin the calling thread as ``choice`` says; None where nothing was pinned
-    (``off``, a thread its owner already keeps on one CPU, and under ``auto``
-    a platform or sandbox that does not let a thread choose its CPU)."""
+    (``off``; ``auto`` where ``auto_pins`` is false, or on a thread its owner
+    already keeps on one CPU, or where the platform or a sandbox does not let
+    a thread choose its CPU)."""
     text = check_choice(choice)
-    if text == "off":
+    if text == "off" or (text == "auto" and not auto_pins):
         return None
     if not hasattr(os, "sched_setaffinity"):
         if text == "auto":

@@ -19,8 +19,10 @@ from app.storage.sql import migrate
 SPECQL = Path(sys.executable).parent / "specql"
 
 
-def run(args: list[str], cwd: Path, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "100", "TERM": "dumb"}
+def run(
+    args: list[str], cwd: Path, timeout: float = 60, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "100", "TERM": "dumb", **(env or {})}
     return subprocess.run(
         args, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False
     )
@@ -68,3 +70,29 @@ def test_demo_runs_on_a_fresh_data_dir(tmp_path: Path) -> None:
         assert conn.execute("SELECT count(*) FROM specql_revisions").fetchone()[0] > 0
     finally:
         conn.close()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("env", "problem"),
+    [
+        # a setting only the open can judge: the process may not use that CPU
+        ({"SPECQL_PIN_CPU": "4095"}, "error: pin_cpu=4095: this process may run on CPUs"),
+        # a store that does not answer
+        (
+            {"SPECQL_DATABASE_URL": "postgresql://postgres@127.0.0.1:9/test"},
+            "error: postgres: ConnectionRefusedError",
+        ),
+    ],
+)
+def test_serve_that_cannot_open_its_stores_says_why_in_one_line(
+    tmp_path: Path, env: dict[str, str], problem: str
+) -> None:
+    done = run(
+        [str(SPECQL), "serve", "--port", "0", "--data-dir", str(tmp_path / "data")],
+        tmp_path,
+        env=env,
+    )
+    assert done.returncode != 0
+    assert problem in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr, done.stderr

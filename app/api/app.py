@@ -18,12 +18,13 @@ from fastapi import FastAPI
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from app.api import graphiql
 from app.api.auth import Authenticator, anonymous
 from app.api.graphql_http import GraphQLEndpoint
 from app.config import Settings
+from app.errors import ConfigurationError, SpecQLError
 from app.resources.manager import ResourceManager
 from schema_gen import Limits, build_schema
 
@@ -45,8 +46,13 @@ class SpecQLApp(FastAPI):
     middleware is added (CORS, say), every request takes the full stack."""
 
     graphql: GraphQLEndpoint
+    # why the stores could not open at startup, in one line (see ``lifespan``)
+    startup_problem: str | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await super().__call__(scope, receive, self._telling_the_problem(send))
+            return
         if (
             scope["type"] == "http"
             and scope["path"] == GRAPHQL_PATH
@@ -58,6 +64,17 @@ class SpecQLApp(FastAPI):
             await response(scope, receive, send)
             return
         await super().__call__(scope, receive, send)
+
+    def _telling_the_problem(self, send: Send) -> Send:
+        """The server logs a failed startup's message: a known problem (a bad
+        setting, a store that cannot open) as one line, not a traceback."""
+
+        async def told(message: Message) -> None:
+            if message["type"] == "lifespan.startup.failed" and self.startup_problem:
+                message = {**message, "message": self.startup_problem}
+            await send(message)
+
+        return told
 
 
 @dataclasses.dataclass
@@ -115,7 +132,11 @@ def create_app(
         if endpoint.manager is not None:
             yield
             return
-        endpoint.manager = await registry.open(settings)
+        try:
+            endpoint.manager = await registry.open(settings)
+        except (ConfigurationError, SpecQLError) as exc:
+            api.startup_problem = f"error: {exc}"
+            raise
         try:
             if options.on_open is not None:
                 await options.on_open(endpoint.manager)

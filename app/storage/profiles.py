@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 
 from app.config import Settings
-from app.cpu_pinning import CpuPin, check_choice, pin_current_thread
+from app.cpu_pinning import CpuPin, pin_current_thread
 from app.errors import ConfigurationError, StorageError
 from app.storage.base import BlobStore, MetaStore, RevisionStore
 from app.storage.cache import CachedRevisionStore
@@ -53,9 +53,8 @@ def open_stores(settings: Settings) -> Stores:
     (or with a CPU named), the calling thread is first pinned to a CPU as
     ``settings.pin_cpu`` says, so that the store's threads start there too."""
     settings.check()
-    choice = check_choice(settings.pin_cpu)
-    sqlite = settings.profile != "postgres"
-    pin = pin_current_thread(choice) if sqlite or choice != "auto" else None
+    # the postgres profile's round trips go to the database server, not to threads here
+    pin = pin_current_thread(settings.pin_cpu, auto_pins=settings.profile != "postgres")
     try:
         stores = _build_stores(settings)
     except BaseException:
