@@ -50,9 +50,6 @@ class SpecQLApp(FastAPI):
     startup_problem: str | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "lifespan":
-            await super().__call__(scope, receive, self._telling_the_problem(send))
-            return
         if (
             scope["type"] == "http"
             and scope["path"] == GRAPHQL_PATH
@@ -63,6 +60,8 @@ class SpecQLApp(FastAPI):
             response = await self.graphql.handle(Request(scope, receive))
             await response(scope, receive, send)
             return
+        if scope["type"] == "lifespan":  # once per process: after the request path
+            send = self._telling_the_problem(send)
         await super().__call__(scope, receive, send)
 
     def _telling_the_problem(self, send: Send) -> Send:
