@@ -66,6 +66,7 @@ def build_schema(
             edge=placeholder(n.suffixed("Edge")),
             connection=placeholder(n.suffixed("Connection")),
             batch_item=placeholder(n.suffixed("BatchItem")),
+            result=placeholder(n.suffixed("Result")),
             free=free_fields(spec, n),
         )
     inputs = InputTypes(outputs)
@@ -148,6 +149,13 @@ def _finish_model_types(
             "page_info": scalars.PageInfo,
             "total_count": (int, strawberry.field(resolver=resolve_total_count)),
         },
+    )
+    finish_type(
+        plan.result,
+        {"node": plan.object_type, "changed": bool},
+        f"What a mutation of one {n.type} answers: the {n.type} as the mutation left it, "
+        "and whether the mutation changed anything (false for a no-op: an update with "
+        "identical data, a switch to the current revision).",
     )
     finish_type(
         plan.batch_item,

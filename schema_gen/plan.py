@@ -22,7 +22,9 @@ class ModelPlan:
     Attributes:
         spec: the registered model.
         names: its GraphQL names.
-        object_type: the object type (``Post``); edge, connection, batch item.
+        object_type: the object type (``Post``); edge, connection, batch item,
+            and ``result``: what a single-resource mutation answers
+            (``PostResult { node changed }``).
         input: the input type (``PostInput``) and ``to_data`` its converter.
         where: ``PostWhere``; order_by: ``PostOrderBy``.
         free: GraphQL field names a Node serves without the payload: id,
@@ -36,6 +38,7 @@ class ModelPlan:
     edge: type
     connection: type
     batch_item: type
+    result: type
     input: type = object
     to_data: Callable[[Any], Any] = lambda value: value
     where: type = object

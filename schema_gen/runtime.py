@@ -53,6 +53,16 @@ class Node:
         raise AttributeError(name)
 
 
+class MutationResult:
+    """A single-resource mutation's answer: the node and whether anything changed."""
+
+    __slots__ = ("changed", "node")
+
+    def __init__(self, node: Node, changed: bool) -> None:
+        self.node = node
+        self.changed = changed
+
+
 class PageInfo:
     __slots__ = ("end_cursor", "has_next_page", "has_previous_page", "start_cursor")
 

@@ -13,10 +13,12 @@ import strawberry
 from strawberry.scalars import Base64
 
 from app.errors import BadRequestError, LimitExceededError, SpecQLError, ValidationFailedError
+from app.records import ResourceMeta
 from schema_gen import scalars
 from schema_gen.errors import public_message
 from schema_gen.plan import ModelPlan, by_python_names
-from schema_gen.runtime import Node
+from schema_gen.runtime import MutationResult, Node
+from schema_gen.selection import selected
 
 UNSET: Any = strawberry.UNSET
 STABLE = scalars.RevisionStatus.STABLE
@@ -45,14 +47,24 @@ def mutation_resolvers(plan: ModelPlan) -> dict[str, Callable[..., Any]]:
     """Every mutation of one model, by Python name (camel-cased by Strawberry)."""
     model = plan.spec.name
     to_data = plan.to_data
-    Type, Input, Item = plan.object_type, plan.input, plan.batch_item
+    Result, Input, Item = plan.result, plan.input, plan.batch_item
 
-    def node(result: Any) -> Node:
-        return Node.of(model, result.resource)
+    def answer(result: Any) -> MutationResult:
+        return MutationResult(Node.of(model, result.resource), result.changed)
 
-    async def create(info: Any, input: Any, id: str | None = None, status: Any = STABLE) -> Node:
+    async def node_of_meta(info: Any, meta: ResourceMeta, path: tuple[str, ...]) -> Node:
+        """The node of a write that returns only meta (delete, restore, status):
+        the data is loaded only when the answer selects fields the meta lacks."""
+        if selected(info, path) <= plan.free:
+            return Node.of_meta(model, meta)
+        manager = info.context.manager
+        return Node.of(model, await manager.get(model, meta.resource_id, include_deleted=True))
+
+    async def create(
+        info: Any, input: Any, id: str | None = None, status: Any = STABLE
+    ) -> MutationResult:
         ctx = info.context
-        return node(
+        return answer(
             await ctx.manager.create(
                 model, to_data(input), resource_id=id, status=status.value, user=ctx.user
             )
@@ -64,9 +76,9 @@ def mutation_resolvers(plan: ModelPlan) -> dict[str, Callable[..., Any]]:
         input: Any,
         expected_revision_id: str | None = None,
         status: Any = STABLE,
-    ) -> Node:
+    ) -> MutationResult:
         ctx = info.context
-        return node(
+        return answer(
             await ctx.manager.update(
                 model,
                 id,
@@ -77,17 +89,19 @@ def mutation_resolvers(plan: ModelPlan) -> dict[str, Callable[..., Any]]:
             )
         )
 
-    async def set_status(info: Any, id: str, status: Any) -> Node:
+    async def set_status(info: Any, id: str, status: Any) -> MutationResult:
         ctx = info.context
+        before = await ctx.manager.get_meta(model, id)
         await ctx.manager.set_status(model, id, status.value, user=ctx.user)
-        return Node.of_meta(model, await ctx.manager.get_meta(model, id))
+        meta = await ctx.manager.get_meta(model, id)
+        return MutationResult(await node_of_meta(info, meta, ("node",)), meta != before)
 
     async def patch(
         info: Any, id: str, patch: list[Any], expected_revision_id: str | None = None
-    ) -> Node:
+    ) -> MutationResult:
         ctx = info.context
         operations = [_patch_operation(op) for op in patch]
-        return node(
+        return answer(
             await ctx.manager.patch(
                 model, id, operations, expected_revision_id=expected_revision_id, user=ctx.user
             )
@@ -95,9 +109,9 @@ def mutation_resolvers(plan: ModelPlan) -> dict[str, Callable[..., Any]]:
 
     async def modify(
         info: Any, id: str, input: Any, expected_revision_id: str | None = None
-    ) -> Node:
+    ) -> MutationResult:
         ctx = info.context
-        return node(
+        return answer(
             await ctx.manager.modify(
                 model,
                 id,
@@ -107,17 +121,20 @@ def mutation_resolvers(plan: ModelPlan) -> dict[str, Callable[..., Any]]:
             )
         )
 
-    async def delete(info: Any, id: str) -> Node:
+    async def delete(info: Any, id: str) -> MutationResult:
         ctx = info.context
-        return Node.of_meta(model, await ctx.manager.delete(model, id, user=ctx.user))
+        meta = await ctx.manager.delete(model, id, user=ctx.user)
+        return MutationResult(await node_of_meta(info, meta, ("node",)), True)
 
-    async def restore(info: Any, id: str) -> Node:
+    async def restore(info: Any, id: str) -> MutationResult:
         ctx = info.context
-        return Node.of_meta(model, await ctx.manager.restore(model, id, user=ctx.user))
+        meta = await ctx.manager.restore(model, id, user=ctx.user)
+        return MutationResult(await node_of_meta(info, meta, ("node",)), True)
 
-    async def switch(info: Any, id: str, revision_id: str) -> Node:
+    async def switch(info: Any, id: str, revision_id: str) -> MutationResult:
         ctx = info.context
-        return Node.of(model, await ctx.manager.switch(model, id, revision_id, user=ctx.user))
+        resource = await ctx.manager.switch(model, id, revision_id, user=ctx.user)
+        return MutationResult(Node.of(model, resource), True)
 
     async def purge(info: Any, id: str) -> str:
         ctx = info.context
@@ -130,21 +147,21 @@ def mutation_resolvers(plan: ModelPlan) -> dict[str, Callable[..., Any]]:
         data = [to_data(i) for i in inputs]
         if atomic:
             return await _create_atomic(ctx, model, data)
-        return [
-            await _item(functools.partial(ctx.manager.create, model, d, user=ctx.user), node)
-            for d in data
-        ]
+
+        async def one(item: Any) -> Node:
+            return Node.of(model, (await ctx.manager.create(model, item, user=ctx.user)).resource)
+
+        return [await _item(functools.partial(one, d)) for d in data]
 
     async def delete_many(info: Any, ids: list[str]) -> list[BatchItem]:
         ctx = info.context
         _check_batch(info, len(ids))
-        return [
-            await _item(
-                functools.partial(ctx.manager.delete, model, i, user=ctx.user),
-                functools.partial(Node.of_meta, model),
-            )
-            for i in ids
-        ]
+
+        async def one(resource_id: str) -> Node:
+            meta = await ctx.manager.delete(model, resource_id, user=ctx.user)
+            return await node_of_meta(info, meta, ("node",))
+
+        return [await _item(functools.partial(one, i)) for i in ids]
 
     ID, Status = strawberry.ID, scalars.RevisionStatus
     required = inspect.Parameter.empty
@@ -152,7 +169,7 @@ def mutation_resolvers(plan: ModelPlan) -> dict[str, Callable[..., Any]]:
         "create": by_python_names(
             create,
             {"input": (Input, required), "id": (ID | None, None), "status": (Status, STABLE)},
-            Type,
+            Result,
         ),
         "update": by_python_names(
             update,
@@ -162,10 +179,10 @@ def mutation_resolvers(plan: ModelPlan) -> dict[str, Callable[..., Any]]:
                 "expected_revision_id": (ID | None, None),
                 "status": (Status, STABLE),
             },
-            Type,
+            Result,
         ),
         "set_status": by_python_names(
-            set_status, {"id": (ID, required), "status": (Status, required)}, Type
+            set_status, {"id": (ID, required), "status": (Status, required)}, Result
         ),
         "patch": by_python_names(
             patch,
@@ -174,7 +191,7 @@ def mutation_resolvers(plan: ModelPlan) -> dict[str, Callable[..., Any]]:
                 "patch": (list[scalars.JsonPatchOperation], required),
                 "expected_revision_id": (ID | None, None),
             },
-            Type,
+            Result,
         ),
         "modify": by_python_names(
             modify,
@@ -183,12 +200,12 @@ def mutation_resolvers(plan: ModelPlan) -> dict[str, Callable[..., Any]]:
                 "input": (Input, required),
                 "expected_revision_id": (ID | None, None),
             },
-            Type,
+            Result,
         ),
-        "delete": by_python_names(delete, {"id": (ID, required)}, Type),
-        "restore": by_python_names(restore, {"id": (ID, required)}, Type),
+        "delete": by_python_names(delete, {"id": (ID, required)}, Result),
+        "restore": by_python_names(restore, {"id": (ID, required)}, Result),
         "switch": by_python_names(
-            switch, {"id": (ID, required), "revision_id": (ID, required)}, Type
+            switch, {"id": (ID, required), "revision_id": (ID, required)}, Result
         ),
         "purge": by_python_names(purge, {"id": (ID, required)}, ID),
         "create_many": by_python_names(
@@ -200,9 +217,9 @@ def mutation_resolvers(plan: ModelPlan) -> dict[str, Callable[..., Any]]:
     }
 
 
-async def _item(write: Callable[[], Awaitable[Any]], to_node: Callable[[Any], Node]) -> BatchItem:
+async def _item(write: Callable[[], Awaitable[Node]]) -> BatchItem:
     try:
-        return BatchItem(to_node(await write()))
+        return BatchItem(await write())
     except SpecQLError as exc:
         return BatchItem(None, exc)
 

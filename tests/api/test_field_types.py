@@ -7,10 +7,10 @@ from tests.api.conftest import MakeClient
 from tests.models import build_registry as build_test_registry
 
 EVERYTHING = """
-mutation($i: EverythingInput!) { createEverything(input: $i) {
+mutation($i: EverythingInput!) { createEverything(input: $i) { node {
   point { x y } points { x y } labels scores maybe mode color level at day uid amount flag
   shape { __typename ... on Circle { radius } ... on Square { side } }
-  file { digest size contentType } } }
+  file { digest size contentType } } } }
 """
 
 
@@ -34,7 +34,7 @@ async def test_every_field_type_round_trips(make_client: MakeClient) -> None:
         "file": {"digest": blob["uploadBlob"]["digest"], "size": 3},
     }
     data = await client.data(EVERYTHING, {"i": value})
-    out = data["createEverything"]
+    out = data["createEverything"]["node"]
     assert out["point"] == {"x": 1, "y": 2}
     assert sorted(out["labels"]) == ["a", "b"]
     assert out["scores"] == {"math": 9}

@@ -133,7 +133,7 @@ async def test_field_error_nulling_data_is_200_under_graphql_response(
     response = await client.http.post(
         "/graphql",
         json={
-            "query": 'mutation { deletePost(id: "no-such-post") { id } }',
+            "query": 'mutation { deletePost(id: "no-such-post") { node { id } } }',
         },
         headers={"accept": GRAPHQL_RESPONSE},
     )
@@ -182,7 +182,7 @@ async def test_get_with_operation_name(client: GraphQLClient) -> None:
 
 
 async def test_mutation_over_get_is_405_and_does_not_run(client: GraphQLClient) -> None:
-    mutation = 'mutation { createUser(input: {email: "g@example.org", name: "G"}) { id } }'
+    mutation = 'mutation { createUser(input: {email: "g@example.org", name: "G"}) { node { id } } }'
     for accept in (JSON, GRAPHQL_RESPONSE):
         response = await client.http.get(
             "/graphql", params={"query": mutation}, headers={"accept": accept}

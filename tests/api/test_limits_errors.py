@@ -248,7 +248,7 @@ async def test_unexpected_hook_error_is_masked(make_client: MakeClient) -> None:
     client = await make_client(registry=registry)
     response = await client.http.post(
         "/graphql",
-        json={"query": f"mutation {{ createUser(input: {user_input(1)}) {{ id }} }}"},
+        json={"query": f"mutation {{ createUser(input: {user_input(1)}) {{ node {{ id }} }} }}"},
         headers={"x-request-id": "masked-1"},
     )
     assert response.status_code == 200, response.text
@@ -273,7 +273,7 @@ async def test_unexpected_validator_error_is_masked(make_client: MakeClient) -> 
     client = await make_client(registry=registry)
     response = await client.http.post(
         "/graphql",
-        json={"query": 'mutation { createWidget(input: {name: "w", size: 1}) { id } }'},
+        json={"query": 'mutation { createWidget(input: {name: "w", size: 1}) { node { id } } }'},
     )
     for leak in LEAKS:
         assert leak not in response.text, leak
@@ -305,7 +305,7 @@ async def test_specql_error_from_a_hook_keeps_its_code(make_client: MakeClient) 
         raise ForbiddenError(f"{event.user} may not create users")
 
     client = await make_client(registry=registry)
-    error = await client.error(f"mutation {{ createUser(input: {user_input(1)}) {{ id }} }}")
+    error = await client.error(f"mutation {{ createUser(input: {user_input(1)}) {{ node {{ id }} }} }}")
     assert error["extensions"] == {"code": "FORBIDDEN"}, error
     assert error["message"] == "anonymous may not create users"
     assert await count(client, "users") == 0
@@ -318,10 +318,10 @@ async def test_validator_problems_are_validation_failed(make_client: MakeClient)
     registry = Registry()
     registry.add_model(Widget, validators=[size_is_positive, name_is_not_blank])
     client = await make_client(registry=registry)
-    created = await client.data('mutation { createWidget(input: {name: "w", size: 2}) { size } }')
-    assert created == {"createWidget": {"size": 2}}
+    created = await client.data('mutation { createWidget(input: {name: "w", size: 2}) { node { size } } }')
+    assert created == {"createWidget": {"node": {"size": 2}}}
 
-    error = await client.error('mutation { createWidget(input: {name: " ", size: 0}) { id } }')
+    error = await client.error('mutation { createWidget(input: {name: " ", size: 0}) { node { id } } }')
     assert error["extensions"] == {
         "code": "VALIDATION_FAILED",
         "problems": [
@@ -337,7 +337,7 @@ async def test_wrong_variable_type_is_bad_request_not_validation(
     client: GraphQLClient,
 ) -> None:
     error = await client.error(
-        "mutation ($input: UserInput!) { createUser(input: $input) { id } }",
+        "mutation ($input: UserInput!) { createUser(input: $input) { node { id } } }",
         {"input": {"email": "x@example.org", "name": 42}},
     )
     assert error["extensions"] == {"code": "BAD_REQUEST"}, error
@@ -360,7 +360,7 @@ async def draft_post(client: GraphQLClient) -> dict[str, Any]:
 UPDATE_POST = """
 mutation ($id: ID!, $author: ID!, $title: String!, $expected: ID) {
   updatePost(id: $id, input: {title: $title, body: "b", authorId: $author},
-             expectedRevisionId: $expected) { meta { currentRevisionId } }
+             expectedRevisionId: $expected) { node { meta { currentRevisionId } } }
 }"""
 
 
@@ -369,7 +369,7 @@ async def test_stale_expected_revision_is_conflict(client: GraphQLClient) -> Non
     first = post["meta"]["currentRevisionId"]
     variables = {"id": post["id"], "author": post["authorId"], "expected": first}
     updated = await client.data(UPDATE_POST, {**variables, "title": "Notes 2"})
-    second = updated["updatePost"]["meta"]["currentRevisionId"]
+    second = updated["updatePost"]["node"]["meta"]["currentRevisionId"]
     assert second != first
 
     error = await client.error(UPDATE_POST, {**variables, "title": "Notes 3"})
@@ -381,7 +381,7 @@ async def test_stale_expected_revision_is_conflict(client: GraphQLClient) -> Non
     }, error
     error = await client.error(
         "mutation ($id: ID!, $expected: ID) { patchPost(id: $id, expectedRevisionId: $expected,"
-        ' patch: [{op: REPLACE, path: "/title", value: "x"}]) { id } }',
+        ' patch: [{op: REPLACE, path: "/title", value: "x"}]) { node { id } } }',
         {"id": post["id"], "expected": first},
     )
     assert error["extensions"]["code"] == "CONFLICT"
@@ -390,7 +390,7 @@ async def test_stale_expected_revision_is_conflict(client: GraphQLClient) -> Non
 
 async def test_taken_unique_value_is_conflict_naming_the_field(client: GraphQLClient) -> None:
     error = await client.error(
-        'mutation { createUser(input: {email: "ada@example.org", name: "Other"}) { id } }'
+        'mutation { createUser(input: {email: "ada@example.org", name: "Other"}) { node { id } } }'
     )
     extensions = error["extensions"]
     assert extensions["code"] == "CONFLICT", error
@@ -422,11 +422,11 @@ async def test_get_of_unknown_id_is_null_without_errors(client: GraphQLClient) -
 
 CREATE_USER = """
 mutation ($input: UserInput!) {
-  createUser(input: $input) { id meta { createdBy updatedBy } revision { createdBy } }
+  createUser(input: $input) { node { id meta { createdBy updatedBy } revision { createdBy } } }
 }"""
 UPDATE_USER = """
 mutation ($id: ID!, $input: UserInput!) {
-  updateUser(id: $id, input: $input) { meta { createdBy updatedBy } }
+  updateUser(id: $id, input: $input) { node { meta { createdBy updatedBy } } }
 }"""
 
 
@@ -434,7 +434,7 @@ async def test_acting_user_comes_from_the_authenticator(make_client: MakeClient)
     client = await make_client(options=ApiOptions(authenticator=user_from_header("x-specql-user")))
     ada = {"email": "ada@example.org", "name": "Ada"}
     created = await client.data(CREATE_USER, {"input": ada}, headers={"x-specql-user": "grace"})
-    user = created["createUser"]
+    user = created["createUser"]["node"]
     assert user["meta"] == {"createdBy": "grace", "updatedBy": "grace"}
     assert user["revision"] == {"createdBy": "grace"}
 
@@ -443,10 +443,10 @@ async def test_acting_user_comes_from_the_authenticator(make_client: MakeClient)
         {"id": user["id"], "input": {**ada, "name": "Ada L."}},
         headers={"x-specql-user": "linus"},
     )
-    assert updated["updateUser"]["meta"] == {"createdBy": "grace", "updatedBy": "linus"}
+    assert updated["updateUser"]["node"]["meta"] == {"createdBy": "grace", "updatedBy": "linus"}
 
     anonymous = await client.data(CREATE_USER, {"input": {"email": "b@example.org", "name": "B"}})
-    assert anonymous["createUser"]["meta"] == {
+    assert anonymous["createUser"]["node"]["meta"] == {
         "createdBy": "anonymous",
         "updatedBy": "anonymous",
     }
@@ -506,17 +506,17 @@ async def test_authenticator_refusals(make_client: MakeClient) -> None:
             {"input": {"email": "t@example.org", "name": "T"}},
             headers={"authorization": "Bearer good"},
         )
-        assert created["createUser"]["meta"]["createdBy"] == "token-user"
+        assert created["createUser"]["node"]["meta"]["createdBy"] == "token-user"
 
 
 async def test_input_cannot_set_the_acting_user(client: GraphQLClient) -> None:
     attempts = [
         'mutation { createUser(input: {email: "m@example.org", name: "M",'
-        ' createdBy: "mallory"}) { id } }',
+        ' createdBy: "mallory"}) { node { id } } }',
         'mutation { createUser(input: {email: "m@example.org", name: "M"},'
-        ' createdBy: "mallory") { id } }',
+        ' createdBy: "mallory") { node { id } } }',
         'mutation { createUser(input: {email: "m@example.org", name: "M",'
-        ' meta: {createdBy: "mallory"}}) { id } }',
+        ' meta: {createdBy: "mallory"}}) { node { id } } }',
     ]
     for query in attempts:
         error = await document_error(client, query)
@@ -524,7 +524,7 @@ async def test_input_cannot_set_the_acting_user(client: GraphQLClient) -> None:
         assert "createdBy" in error["message"] or "meta" in error["message"], error
     # through a variable, the unknown field is refused too
     error = await client.error(
-        "mutation ($input: UserInput!) { createUser(input: $input) { id } }",
+        "mutation ($input: UserInput!) { createUser(input: $input) { node { id } } }",
         {"input": {"email": "m@example.org", "name": "M", "createdBy": "mallory"}},
     )
     assert error["extensions"]["code"] == "BAD_REQUEST"

@@ -6,23 +6,23 @@ from __future__ import annotations
 from tests.api.conftest import GraphQLClient
 
 CREATE_USER = (
-    "mutation($i: UserInput!) { createUser(input: $i) { id email name revision { revisionId } } }"
+    "mutation($i: UserInput!) { createUser(input: $i) { node { id email name revision { revisionId } } } }"
 )
 
 
 async def _user(client: GraphQLClient, email: str = "new@x.org") -> dict[str, object]:
     data = await client.data(CREATE_USER, {"i": {"email": email, "name": "New"}})
-    return data["createUser"]  # type: ignore[no-any-return]
+    return data["createUser"]["node"]  # type: ignore[no-any-return]
 
 
 async def test_create_applies_defaults_and_records_the_user(client: GraphQLClient) -> None:
     user = await _user(client)
     data = await client.data(
-        """mutation($i: PostInput!) { createPost(input: $i) {
-             title status tags publishedAt meta { createdBy updatedBy } author { email } } }""",
+        """mutation($i: PostInput!) { createPost(input: $i) { node {
+             title status tags publishedAt meta { createdBy updatedBy } author { email } } } }""",
         {"i": {"title": "T", "body": "B", "authorId": user["id"]}},
     )
-    assert data["createPost"] == {
+    assert data["createPost"]["node"] == {
         "title": "T",
         "status": "DRAFT",
         "tags": [],
@@ -34,7 +34,7 @@ async def test_create_applies_defaults_and_records_the_user(client: GraphQLClien
 
 async def test_create_with_a_missing_ref_target_fails_with_paths(client: GraphQLClient) -> None:
     error = await client.error(
-        "mutation($i: PostInput!) { createPost(input: $i) { id } }",
+        "mutation($i: PostInput!) { createPost(input: $i) { node { id } } }",
         {"i": {"title": "T", "body": "B", "authorId": "01a20000-0000-7000-8000-00000000dead"}},
     )
     assert error["extensions"]["code"] == "VALIDATION_FAILED"
@@ -46,30 +46,30 @@ async def test_create_with_a_missing_ref_target_fails_with_paths(client: GraphQL
 async def test_update_with_expected_revision_and_conflict(client: GraphQLClient) -> None:
     user = await _user(client)
     update = """mutation($id: ID!, $i: UserInput!, $rev: ID) {
-      updateUser(id: $id, input: $i, expectedRevisionId: $rev) {
-        name revision { number revisionId } } }"""
+      updateUser(id: $id, input: $i, expectedRevisionId: $rev) { node {
+        name revision { number revisionId } } } }"""
     first_rev = user["revision"]["revisionId"]  # type: ignore[index]
     ok = await client.data(
         update, {"id": user["id"], "i": {"email": "new@x.org", "name": "Renamed"}, "rev": first_rev}
     )
-    assert ok["updateUser"]["name"] == "Renamed"
-    assert ok["updateUser"]["revision"]["number"] == 2
+    assert ok["updateUser"]["node"]["name"] == "Renamed"
+    assert ok["updateUser"]["node"]["revision"]["number"] == 2
     stale = await client.error(
         update, {"id": user["id"], "i": {"email": "new@x.org", "name": "Lost"}, "rev": first_rev}
     )
     assert stale["extensions"]["code"] == "CONFLICT"
     assert stale["extensions"]["expected"] == first_rev
-    assert stale["extensions"]["actual"] == ok["updateUser"]["revision"]["revisionId"]
+    assert stale["extensions"]["actual"] == ok["updateUser"]["node"]["revision"]["revisionId"]
     same = await client.data(
         update, {"id": user["id"], "i": {"email": "new@x.org", "name": "Renamed"}}
     )
-    assert same["updateUser"]["revision"]["number"] == 2  # identical data: no new revision
+    assert same["updateUser"]["node"]["revision"]["number"] == 2  # identical data: no new revision
 
 
 async def test_patch_and_invalid_patch(client: GraphQLClient) -> None:
     user = await _user(client)
     patch = """mutation($id: ID!, $p: [JsonPatchOperation!]!) {
-      patchUser(id: $id, patch: $p) { name profile { bio } } }"""
+      patchUser(id: $id, patch: $p) { node { name profile { bio } } } }"""
     data = await client.data(
         patch,
         {
@@ -80,7 +80,7 @@ async def test_patch_and_invalid_patch(client: GraphQLClient) -> None:
             ],
         },
     )
-    assert data["patchUser"] == {"name": "Patched", "profile": {"bio": "hello"}}
+    assert data["patchUser"]["node"] == {"name": "Patched", "profile": {"bio": "hello"}}
     bad = await client.error(
         patch, {"id": user["id"], "p": [{"op": "REPLACE", "path": "/name", "value": 42}]}
     )
@@ -96,20 +96,20 @@ async def test_patch_and_invalid_patch(client: GraphQLClient) -> None:
 
 async def test_drafts_modify_in_place_until_stable(client: GraphQLClient) -> None:
     created = await client.data(
-        """mutation { createUser(input: {email: "d@x.org", name: "Draft"}, status: DRAFT) {
-             id meta { status } } }"""
+        """mutation { createUser(input: {email: "d@x.org", name: "Draft"}, status: DRAFT) { node {
+             id meta { status } } } }"""
     )
-    uid = created["createUser"]["id"]
-    assert created["createUser"]["meta"]["status"] == "DRAFT"
-    modify = """mutation($id: ID!, $i: UserInput!) { modifyUser(id: $id, input: $i) {
-      name revision { number } } }"""
+    uid = created["createUser"]["node"]["id"]
+    assert created["createUser"]["node"]["meta"]["status"] == "DRAFT"
+    modify = """mutation($id: ID!, $i: UserInput!) { modifyUser(id: $id, input: $i) { node {
+      name revision { number } } } }"""
     data = await client.data(modify, {"id": uid, "i": {"email": "d@x.org", "name": "Edited"}})
-    assert data["modifyUser"] == {"name": "Edited", "revision": {"number": 1}}
+    assert data["modifyUser"]["node"] == {"name": "Edited", "revision": {"number": 1}}
     stable = await client.data(
-        "mutation($id: ID!) { setUserStatus(id: $id, status: STABLE) { meta { status } } }",
+        "mutation($id: ID!) { setUserStatus(id: $id, status: STABLE) { node { meta { status } } } }",
         {"id": uid},
     )
-    assert stable["setUserStatus"]["meta"]["status"] == "STABLE"
+    assert stable["setUserStatus"]["node"]["meta"]["status"] == "STABLE"
     refused = await client.error(modify, {"id": uid, "i": {"email": "d@x.org", "name": "No"}})
     assert refused["extensions"]["code"] == "CONFLICT"
 
@@ -119,21 +119,21 @@ async def test_delete_restore_switch_purge(client: GraphQLClient) -> None:
     uid = user["id"]
     first_rev = user["revision"]["revisionId"]  # type: ignore[index]
     await client.data(
-        'mutation($id: ID!) { patchUser(id: $id, patch: [{op: REPLACE, path: "/name", value: "B"}]) { id } }',
+        'mutation($id: ID!) { patchUser(id: $id, patch: [{op: REPLACE, path: "/name", value: "B"}]) { node { id } } }',
         {"id": uid},
     )
     switched = await client.data(
-        "mutation($id: ID!, $r: ID!) { switchUserRevision(id: $id, revisionId: $r) { name } }",
+        "mutation($id: ID!, $r: ID!) { switchUserRevision(id: $id, revisionId: $r) { node { name } } }",
         {"id": uid, "r": first_rev},
     )
-    assert switched["switchUserRevision"]["name"] == "New"
-    await client.data("mutation($id: ID!) { deleteUser(id: $id) { id } }", {"id": uid})
-    again = await client.error("mutation($id: ID!) { deleteUser(id: $id) { id } }", {"id": uid})
+    assert switched["switchUserRevision"]["node"]["name"] == "New"
+    await client.data("mutation($id: ID!) { deleteUser(id: $id) { node { id } } }", {"id": uid})
+    again = await client.error("mutation($id: ID!) { deleteUser(id: $id) { node { id } } }", {"id": uid})
     assert again["extensions"]["code"] in ("CONFLICT", "NOT_FOUND")
     restored = await client.data(
-        "mutation($id: ID!) { restoreUser(id: $id) { name meta { isDeleted } } }", {"id": uid}
+        "mutation($id: ID!) { restoreUser(id: $id) { node { name meta { isDeleted } } } }", {"id": uid}
     )
-    assert restored["restoreUser"]["meta"]["isDeleted"] is False
+    assert restored["restoreUser"]["node"]["meta"]["isDeleted"] is False
     purged = await client.data("mutation($id: ID!) { purgeUser(id: $id) }", {"id": uid})
     assert purged["purgeUser"] == uid
     twice = await client.error("mutation($id: ID!) { purgeUser(id: $id) }", {"id": uid})

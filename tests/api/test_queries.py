@@ -60,7 +60,7 @@ async def test_get_at_an_earlier_revision(client: GraphQLClient) -> None:
     )
     await client.data(
         """mutation($id: ID!) { patchPost(id: $id, patch: [
-             {op: REPLACE, path: "/title", value: "Notes v2"}]) { title } }""",
+             {op: REPLACE, path: "/title", value: "Notes v2"}]) { node { title } } }""",
         {"id": post_id},
     )
     old = await client.data(
@@ -120,7 +120,7 @@ async def test_relay_paging_forwards_and_backwards(make_client: MakeClient) -> N
     client = await make_client()
     for i in range(7):
         await client.data(
-            "mutation($i: UserInput!) { createUser(input: $i) { id } }",
+            "mutation($i: UserInput!) { createUser(input: $i) { node { id } } }",
             {"i": {"email": f"p{i}@x.org", "name": f"n{i}"}},
         )
     query = """query($first: Int, $after: String, $last: Int, $before: String) {
@@ -158,10 +158,10 @@ async def test_order_by_takes_one_field_per_item(client: GraphQLClient) -> None:
 async def test_deleted_resources_only_when_asked(client: GraphQLClient) -> None:
     ids = await _post_ids(client)
     deleted = await client.data(
-        "mutation($id: ID!) { deletePost(id: $id) { id meta { isDeleted } } }",
+        "mutation($id: ID!) { deletePost(id: $id) { node { id meta { isDeleted } } } }",
         {"id": ids["Notes"]},
     )
-    assert deleted["deletePost"]["meta"]["isDeleted"] is True
+    assert deleted["deletePost"]["node"]["meta"]["isDeleted"] is True
     visible = await client.data("{ posts { totalCount nodes { title } } }")
     assert visible["posts"]["nodes"] == [{"title": "Hello, SpecQL"}]
     assert visible["posts"]["totalCount"] == 1

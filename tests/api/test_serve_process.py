@@ -85,7 +85,7 @@ def test_readme_tour_runs_on_a_real_server(server: str, index: int) -> None:
         names = [u["name"] for u in data["users"]["nodes"]]
         assert names[:2] == ["Ada", "Alan"]
     if index == 2:
-        assert data["createUser"]["meta"]["createdBy"] == "anonymous"
+        assert data["createUser"]["node"]["meta"]["createdBy"] == "anonymous"
     if index == 3:
         assert {p["title"] for p in data["posts"]["nodes"]} >= {"Hello, SpecQL", "Notes"}
 

@@ -232,22 +232,22 @@ def assert_clean_internal(body: dict[str, Any], *secrets: str) -> str:
 
 CREATE_USER = """
 mutation($email: String!, $name: String!) {
-  createUser(input: {email: $email, name: $name}) { id email }
+  createUser(input: {email: $email, name: $name}) { node { id email } }
 }"""
 
 CREATE_POST = """
 mutation($id: ID, $title: String!, $author: ID!) {
-  createPost(id: $id, input: {title: $title, body: $title, authorId: $author}) {
+  createPost(id: $id, input: {title: $title, body: $title, authorId: $author}) { node {
     id title revision { revisionId number parentRevisionId }
-  }
+  } }
 }"""
 
 UPDATE_POST = """
 mutation($id: ID!, $title: String!, $author: ID!, $expected: ID) {
   updatePost(id: $id, expectedRevisionId: $expected,
-             input: {title: $title, body: $title, authorId: $author}) {
+             input: {title: $title, body: $title, authorId: $author}) { node {
     id title revision { revisionId number parentRevisionId }
-  }
+  } }
 }"""
 
 POST = """
@@ -293,7 +293,7 @@ def assert_linear(revisions: list[dict[str, Any]]) -> None:
 
 async def make_author(http: httpx.AsyncClient) -> str:
     email = f"{unique_name('author')}@example.org"
-    author: str = data(await gql(http, CREATE_USER, email=email, name="Author"))["createUser"]["id"]
+    author: str = data(await gql(http, CREATE_USER, email=email, name="Author"))["createUser"]["node"]["id"]
     return author
 
 
@@ -301,7 +301,7 @@ async def make_post(
     http: httpx.AsyncClient, author: str, title: str, post_id: str | None = None
 ) -> dict[str, Any]:
     body = await gql(http, CREATE_POST, id=post_id, title=title, author=author)
-    post: dict[str, Any] = data(body)["createPost"]
+    post: dict[str, Any] = data(body)["createPost"]["node"]
     return post
 
 

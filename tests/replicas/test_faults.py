@@ -131,8 +131,8 @@ async def test_connection_killed_mid_request_fails_cleanly_and_the_next_succeeds
     assert await logged(replica, request_id, "terminating connection")
 
     after = data(await gql(http, UPDATE_POST, id=post["id"], title="next", author=author))
-    assert after["updatePost"]["revision"]["number"] == 2
-    assert after["updatePost"]["revision"]["parentRevisionId"] == post["revision"]["revisionId"]
+    assert after["updatePost"]["node"]["revision"]["number"] == 2
+    assert after["updatePost"]["node"]["revision"]["parentRevisionId"] == post["revision"]["revisionId"]
     revisions = await history(http, post["id"])
     assert len(revisions) == 2
     assert_linear(revisions)
@@ -148,7 +148,7 @@ async def test_pooled_connections_killed_between_requests(
     # two connections in use at once: an update waits on a row lock while reads run
     async with update_waiting_on_lock(replica, schema, http, post, author, "pooled") as pending:
         await asyncio.gather(*(gql(http, POST, id=post["id"]) for _ in range(8)))
-    number = data(await pending)["updatePost"]["revision"]["number"]
+    number = data(await pending)["updatePost"]["node"]["revision"]["number"]
     pooled = replica.backend_ports()
     assert len(pooled) >= 2
     assert await terminate_backends(replica) == len(pooled)
@@ -163,7 +163,7 @@ async def test_pooled_connections_killed_between_requests(
     for n in range(3):
         title = f"pooled {n}"
         updated = data(await gql(http, UPDATE_POST, id=post["id"], title=title, author=author))
-        assert updated["updatePost"]["revision"]["number"] == number + n + 1
+        assert updated["updatePost"]["node"]["revision"]["number"] == number + n + 1
         assert data(await gql(http, POST, id=post["id"]))["post"]["title"] == title
         created = await make_post(http, author, title)
         assert data(await gql(http, POST, id=created["id"]))["post"]["title"] == title
@@ -220,7 +220,7 @@ async def test_connections_killed_during_a_burst(
         assert data(await gql(http, POST, id=free["id"]))["post"]["id"] == free["id"]
 
     # nothing half written: every created post is whole or absent, acknowledged ones whole
-    acked = {b["data"]["createPost"]["id"] for b in bodies if "createPost" in (b.get("data") or {})}
+    acked = {b["data"]["createPost"]["node"]["id"] for b in bodies if "createPost" in (b.get("data") or {})}
     for post_id, title in creates.items():
         found = data(await gql(http, POST, id=post_id))["post"]
         if post_id in acked:
@@ -240,7 +240,7 @@ async def test_connections_killed_during_a_burst(
 
     # updates: a linear history holding every acknowledged revision, each with its payload
     acked_revisions = {
-        b["data"]["updatePost"]["revision"]["revisionId"]
+        b["data"]["updatePost"]["node"]["revision"]["revisionId"]
         for b in bodies
         if "updatePost" in (b.get("data") or {})
     }
@@ -249,9 +249,9 @@ async def test_connections_killed_during_a_burst(
         assert_linear(revisions)
         kept = {r["revisionId"] for r in revisions}
         mine = {
-            b["data"]["updatePost"]["revision"]["revisionId"]
+            b["data"]["updatePost"]["node"]["revision"]["revisionId"]
             for b in bodies
-            if (b.get("data") or {}).get("updatePost", {}).get("id") == post["id"]
+            if (b.get("data") or {}).get("updatePost", {}).get("node", {}).get("id") == post["id"]
         }
         assert mine <= kept
         assert 1 + len(mine) <= len(revisions) <= 1 + len(updates[post["id"]])
@@ -320,9 +320,9 @@ async def test_s3_down_writes_fail_without_meta_and_work_once_it_is_back(
         assert again["revision"]["number"] == 1
         assert data(await gql(http, POST, id="during-outage"))["post"]["title"] == "back"
         updated = data(await gql(http, UPDATE_POST, id=post["id"], title="back", author=author))
-        revision = updated["updatePost"]["revision"]
+        revision = updated["updatePost"]["node"]["revision"]
         assert revision["number"] == 3
-        assert revision["parentRevisionId"] == first["updatePost"]["revision"]["revisionId"]
+        assert revision["parentRevisionId"] == first["updatePost"]["node"]["revision"]["revisionId"]
         assert data(await gql(http, POST, id=post["id"]))["post"]["title"] == "back"
         revisions = await history(http, post["id"])
         assert len(revisions) == 3

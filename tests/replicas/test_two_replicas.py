@@ -79,7 +79,7 @@ async def test_concurrent_updates_through_both_lose_nothing(ab: Clients) -> None
 
     async def update(http: httpx.AsyncClient, post_id: str, title: str) -> dict[str, Any]:
         body = await gql(http, UPDATE_POST, id=post_id, title=title, author=author)
-        result: dict[str, Any] = data(body)["updatePost"]
+        result: dict[str, Any] = data(body)["updatePost"]["node"]
         assert result["title"] == title
         return result
 
@@ -135,7 +135,7 @@ async def test_expected_revision_conflicts_are_detected_across_replicas(ab: Clie
         won = [body for body in bodies if "errors" not in body]
         lost = [body for body in bodies if "errors" in body]
         assert len(won) == 1 and len(lost) == 1, bodies
-        winner = won[0]["data"]["updatePost"]["revision"]
+        winner = won[0]["data"]["updatePost"]["node"]["revision"]
         assert winner["parentRevisionId"] == current
         error = only_error(lost[0])
         assert error["extensions"] == {
@@ -168,7 +168,7 @@ async def test_a_write_through_one_is_readable_through_the_other(ab: Clients) ->
 
         updated = data(
             await gql(reader, UPDATE_POST, id=created["id"], title=f"changed {n}", author=author)
-        )["updatePost"]
+        )["updatePost"]["node"]
         seen = data(await gql(writer, POST, id=created["id"]))["post"]
         assert seen["title"] == f"changed {n}"
         assert seen["meta"]["currentRevisionId"] == updated["revision"]["revisionId"]
@@ -176,7 +176,7 @@ async def test_a_write_through_one_is_readable_through_the_other(ab: Clients) ->
 
 UPDATE_USER = """
 mutation($id: ID!, $email: String!) {
-  updateUser(id: $id, input: {email: $email, name: "Renamed"}) { id email }
+  updateUser(id: $id, input: {email: $email, name: "Renamed"}) { node { id email } }
 }"""
 
 
@@ -192,7 +192,7 @@ async def test_unique_email_holds_across_replicas(ab: Clients) -> None:
         won = [body for body in bodies if "errors" not in body]
         lost = [body for body in bodies if "errors" in body]
         assert len(won) == 1 and len(lost) == 1, bodies
-        assert won[0]["data"]["createUser"]["email"] == email
+        assert won[0]["data"]["createUser"]["node"]["email"] == email
         error = only_error(lost[0])
         assert error["extensions"]["code"] == "CONFLICT"
         assert error["extensions"]["fields"] == ["email"]

@@ -36,9 +36,9 @@ async function failure(call: () => Promise<unknown>): Promise<unknown> {
 }
 
 async function main(): Promise<void> {
-  const grace = await client.mutation.createUser(
+  const { node: grace } = await client.mutation.createUser(
     { input: { email: "grace@example.org", name: "Grace" } },
-    { id: true, name: true, meta: { createdBy: true } },
+    { node: { id: true, name: true, meta: { createdBy: true } } },
   );
   say("createUser", { name: grace.name, createdBy: grace.meta.createdBy });
 
@@ -46,7 +46,7 @@ async function main(): Promise<void> {
   for (const title of ["E2E one", "E2E two", "E2E three"]) {
     const input = { title, body: `${title}.`, authorId: grace.id, tags: ["e2e"], status: "PUBLISHED" as const };
     posts.push(
-      await client.mutation.createPost({ input }, { id: true, title: true, status: true, revision: { revisionId: true, number: true } }),
+      (await client.mutation.createPost({ input }, { node: { id: true, title: true, status: true, revision: { revisionId: true, number: true } } })).node,
     );
   }
   say("createPost", posts.map((post) => [post.title, post.status, post.revision.number]));
@@ -74,14 +74,14 @@ async function main(): Promise<void> {
   });
 
   const input = { title: "E2E two, edited", body: "Edited.", authorId: grace.id, tags: ["e2e"] };
-  const updated = await client.mutation.updatePost(
+  const { node: updated, changed } = await client.mutation.updatePost(
     { id: two.id, input, expectedRevisionId: two.revision.revisionId },
-    { title: true, revision: { number: true, parentRevisionId: true } },
+    { changed: true, node: { title: true, revision: { number: true, parentRevisionId: true } } },
   );
-  say("update", { title: updated.title, number: updated.revision.number, parentIsOld: updated.revision.parentRevisionId === two.revision.revisionId });
+  say("update", { title: updated.title, changed, number: updated.revision.number, parentIsOld: updated.revision.parentRevisionId === two.revision.revisionId });
 
   const stale = await failure(() =>
-    client.mutation.updatePost({ id: two.id, input: { ...input, body: "Lost?" }, expectedRevisionId: two.revision.revisionId }, { title: true }),
+    client.mutation.updatePost({ id: two.id, input: { ...input, body: "Lost?" }, expectedRevisionId: two.revision.revisionId }, { node: { title: true } }),
   );
   if (!(stale instanceof GraphQLRequestError)) throw stale;
   say("staleUpdate", {
@@ -127,14 +127,14 @@ async function main(): Promise<void> {
   say("referrers", author === null ? null : { totalCount: author.posts.totalCount, titles: author.posts.nodes.map((p) => p.title) });
   say("document", JSON.parse(lastBody)); // arguments travel as typed variables
 
-  const missing = await failure(() => client.mutation.deletePost({ id: "no-such-post" }, { id: true }));
+  const missing = await failure(() => client.mutation.deletePost({ id: "no-such-post" }, { node: { id: true } }));
   say("notFound", missing instanceof GraphQLRequestError ? missing.code : String(missing));
 
   say("purge", (await client.mutation.purgePost({ id: three.id })) === three.id);
   say("purged", await client.query.post({ id: three.id }, { id: true }));
 
   const badInput = await failure(() =>
-    client.request("mutation { createPost(input: {title: 1}) { id } }"),
+    client.request("mutation { createPost(input: {title: 1}) { node { id } } }"),
   );
   say("badRequest", badInput instanceof GraphQLRequestError ? badInput.code : String(badInput));
 

@@ -27,9 +27,9 @@ async function main(): Promise<void> {
     shape: { square: { side: 2.5 } },
     file: { digest: blob.digest, size: blob.size },
   };
-  const made = await client.mutation.createEverything(
+  const { node: made } = await client.mutation.createEverything(
     { input },
-    {
+    { node: {
       id: true,
       point: { x: true },
       points: true,
@@ -42,7 +42,7 @@ async function main(): Promise<void> {
       flag: true,
       shape: { __on: { Circle: { radius: true }, Square: { side: true } } },
       file: { size: true },
-    },
+    } },
   );
   const side = made.shape.__typename === "Square" ? made.shape.side : null; // narrowed by __typename
   say("createEverything", { ...made, id: typeof made.id, side });

@@ -72,8 +72,8 @@ export async function selections(): Promise<void> {
   expectType<Equal<typeof carded, { title: string; meta: { updatedAt: string } } | null>>();
 
   // mutations: input objects, optional arguments, scalar results
-  const created = await client.mutation.createPost({ input: { title: "T", body: "B", authorId: "u" } }, { id: true });
-  expectType<Equal<typeof created, { id: string }>>();
+  const created = await client.mutation.createPost({ input: { title: "T", body: "B", authorId: "u" } }, { node: { id: true }, changed: true });
+  expectType<Equal<typeof created, { node: { id: string }; changed: boolean }>>();
   const purged = await client.mutation.purgePost({ id: "p" });
   expectType<Equal<typeof purged, string>>();
   const batch = await client.mutation.createPosts({ inputs: [], atomic: true }, { ok: true, error: { code: true } });
@@ -95,7 +95,7 @@ export async function selections(): Promise<void> {
   // @ts-expect-error a missing required argument
   await client.query.post({}, { id: true });
   // @ts-expect-error a missing required input field
-  await client.mutation.createPost({ input: { title: "T", body: "B" } }, { id: true });
+  await client.mutation.createPost({ input: { title: "T", body: "B" } }, { node: { id: true } });
   // @ts-expect-error an enum value the schema does not have
   await client.query.posts({ where: { status: { eq: "ARCHIVED" } } });
   // @ts-expect-error a wrong argument type inside `__args`
@@ -116,7 +116,7 @@ export async function selections(): Promise<void> {
 
 export async function errors(): Promise<void> {
   try {
-    await client.mutation.deletePost({ id: "p" }, { id: true });
+    await client.mutation.deletePost({ id: "p" }, { node: { id: true } });
   } catch (error) {
     if (error instanceof GraphQLRequestError) {
       expectType<Equal<typeof error.code, ErrorCode>>();

@@ -42,7 +42,7 @@ export async function unions(): Promise<void> {
 
   // @oneOf inputs: exactly one member
   const input: GalleryInput = { title: "G", visibility: "PUBLIC", cover: { photo: { url: "u", width: 1 } } };
-  await client.mutation.createGallery({ input }, { id: true });
+  await client.mutation.createGallery({ input }, { node: { id: true } });
 
   // @ts-expect-error a member the union does not have
   await client.query.gallery({ id: "g" }, { cover: { __on: { Quote: { text: true } } } });

@@ -36,38 +36,38 @@ export interface SpecQLMutations {
     args: schema.MutationUploadBlobArgs,
     selection?: S & $.Exact<schema.BlobSelection | true, S>,
   ): Promise<$.FieldResult<schema.Blob, schema.BlobSelection | true, S>>;
-  createUser<S extends schema.UserSelection | true = true>(
+  createUser<S extends schema.UserResultSelection | true = true>(
     args: schema.MutationCreateUserArgs,
-    selection?: S & $.Exact<schema.UserSelection | true, S>,
-  ): Promise<$.FieldResult<schema.User, schema.UserSelection | true, S>>;
-  updateUser<S extends schema.UserSelection | true = true>(
+    selection?: S & $.Exact<schema.UserResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.UserResult, schema.UserResultSelection | true, S>>;
+  updateUser<S extends schema.UserResultSelection | true = true>(
     args: schema.MutationUpdateUserArgs,
-    selection?: S & $.Exact<schema.UserSelection | true, S>,
-  ): Promise<$.FieldResult<schema.User, schema.UserSelection | true, S>>;
-  setUserStatus<S extends schema.UserSelection | true = true>(
+    selection?: S & $.Exact<schema.UserResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.UserResult, schema.UserResultSelection | true, S>>;
+  setUserStatus<S extends schema.UserResultSelection | true = true>(
     args: schema.MutationSetUserStatusArgs,
-    selection?: S & $.Exact<schema.UserSelection | true, S>,
-  ): Promise<$.FieldResult<schema.User, schema.UserSelection | true, S>>;
-  patchUser<S extends schema.UserSelection | true = true>(
+    selection?: S & $.Exact<schema.UserResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.UserResult, schema.UserResultSelection | true, S>>;
+  patchUser<S extends schema.UserResultSelection | true = true>(
     args: schema.MutationPatchUserArgs,
-    selection?: S & $.Exact<schema.UserSelection | true, S>,
-  ): Promise<$.FieldResult<schema.User, schema.UserSelection | true, S>>;
-  modifyUser<S extends schema.UserSelection | true = true>(
+    selection?: S & $.Exact<schema.UserResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.UserResult, schema.UserResultSelection | true, S>>;
+  modifyUser<S extends schema.UserResultSelection | true = true>(
     args: schema.MutationModifyUserArgs,
-    selection?: S & $.Exact<schema.UserSelection | true, S>,
-  ): Promise<$.FieldResult<schema.User, schema.UserSelection | true, S>>;
-  deleteUser<S extends schema.UserSelection | true = true>(
+    selection?: S & $.Exact<schema.UserResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.UserResult, schema.UserResultSelection | true, S>>;
+  deleteUser<S extends schema.UserResultSelection | true = true>(
     args: schema.MutationDeleteUserArgs,
-    selection?: S & $.Exact<schema.UserSelection | true, S>,
-  ): Promise<$.FieldResult<schema.User, schema.UserSelection | true, S>>;
-  restoreUser<S extends schema.UserSelection | true = true>(
+    selection?: S & $.Exact<schema.UserResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.UserResult, schema.UserResultSelection | true, S>>;
+  restoreUser<S extends schema.UserResultSelection | true = true>(
     args: schema.MutationRestoreUserArgs,
-    selection?: S & $.Exact<schema.UserSelection | true, S>,
-  ): Promise<$.FieldResult<schema.User, schema.UserSelection | true, S>>;
-  switchUserRevision<S extends schema.UserSelection | true = true>(
+    selection?: S & $.Exact<schema.UserResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.UserResult, schema.UserResultSelection | true, S>>;
+  switchUserRevision<S extends schema.UserResultSelection | true = true>(
     args: schema.MutationSwitchUserRevisionArgs,
-    selection?: S & $.Exact<schema.UserSelection | true, S>,
-  ): Promise<$.FieldResult<schema.User, schema.UserSelection | true, S>>;
+    selection?: S & $.Exact<schema.UserResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.UserResult, schema.UserResultSelection | true, S>>;
   purgeUser(
     args: schema.MutationPurgeUserArgs,
   ): Promise<string>;
@@ -79,38 +79,38 @@ export interface SpecQLMutations {
     args: schema.MutationDeleteUsersArgs,
     selection?: S & $.Exact<schema.UserBatchItemSelection | true, S>,
   ): Promise<$.FieldResult<schema.UserBatchItem[], schema.UserBatchItemSelection | true, S>>;
-  createPost<S extends schema.PostSelection | true = true>(
+  createPost<S extends schema.PostResultSelection | true = true>(
     args: schema.MutationCreatePostArgs,
-    selection?: S & $.Exact<schema.PostSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Post, schema.PostSelection | true, S>>;
-  updatePost<S extends schema.PostSelection | true = true>(
+    selection?: S & $.Exact<schema.PostResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.PostResult, schema.PostResultSelection | true, S>>;
+  updatePost<S extends schema.PostResultSelection | true = true>(
     args: schema.MutationUpdatePostArgs,
-    selection?: S & $.Exact<schema.PostSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Post, schema.PostSelection | true, S>>;
-  setPostStatus<S extends schema.PostSelection | true = true>(
+    selection?: S & $.Exact<schema.PostResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.PostResult, schema.PostResultSelection | true, S>>;
+  setPostStatus<S extends schema.PostResultSelection | true = true>(
     args: schema.MutationSetPostStatusArgs,
-    selection?: S & $.Exact<schema.PostSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Post, schema.PostSelection | true, S>>;
-  patchPost<S extends schema.PostSelection | true = true>(
+    selection?: S & $.Exact<schema.PostResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.PostResult, schema.PostResultSelection | true, S>>;
+  patchPost<S extends schema.PostResultSelection | true = true>(
     args: schema.MutationPatchPostArgs,
-    selection?: S & $.Exact<schema.PostSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Post, schema.PostSelection | true, S>>;
-  modifyPost<S extends schema.PostSelection | true = true>(
+    selection?: S & $.Exact<schema.PostResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.PostResult, schema.PostResultSelection | true, S>>;
+  modifyPost<S extends schema.PostResultSelection | true = true>(
     args: schema.MutationModifyPostArgs,
-    selection?: S & $.Exact<schema.PostSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Post, schema.PostSelection | true, S>>;
-  deletePost<S extends schema.PostSelection | true = true>(
+    selection?: S & $.Exact<schema.PostResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.PostResult, schema.PostResultSelection | true, S>>;
+  deletePost<S extends schema.PostResultSelection | true = true>(
     args: schema.MutationDeletePostArgs,
-    selection?: S & $.Exact<schema.PostSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Post, schema.PostSelection | true, S>>;
-  restorePost<S extends schema.PostSelection | true = true>(
+    selection?: S & $.Exact<schema.PostResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.PostResult, schema.PostResultSelection | true, S>>;
+  restorePost<S extends schema.PostResultSelection | true = true>(
     args: schema.MutationRestorePostArgs,
-    selection?: S & $.Exact<schema.PostSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Post, schema.PostSelection | true, S>>;
-  switchPostRevision<S extends schema.PostSelection | true = true>(
+    selection?: S & $.Exact<schema.PostResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.PostResult, schema.PostResultSelection | true, S>>;
+  switchPostRevision<S extends schema.PostResultSelection | true = true>(
     args: schema.MutationSwitchPostRevisionArgs,
-    selection?: S & $.Exact<schema.PostSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Post, schema.PostSelection | true, S>>;
+    selection?: S & $.Exact<schema.PostResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.PostResult, schema.PostResultSelection | true, S>>;
   purgePost(
     args: schema.MutationPurgePostArgs,
   ): Promise<string>;
@@ -122,38 +122,38 @@ export interface SpecQLMutations {
     args: schema.MutationDeletePostsArgs,
     selection?: S & $.Exact<schema.PostBatchItemSelection | true, S>,
   ): Promise<$.FieldResult<schema.PostBatchItem[], schema.PostBatchItemSelection | true, S>>;
-  createComment<S extends schema.CommentSelection | true = true>(
+  createComment<S extends schema.CommentResultSelection | true = true>(
     args: schema.MutationCreateCommentArgs,
-    selection?: S & $.Exact<schema.CommentSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Comment, schema.CommentSelection | true, S>>;
-  updateComment<S extends schema.CommentSelection | true = true>(
+    selection?: S & $.Exact<schema.CommentResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.CommentResult, schema.CommentResultSelection | true, S>>;
+  updateComment<S extends schema.CommentResultSelection | true = true>(
     args: schema.MutationUpdateCommentArgs,
-    selection?: S & $.Exact<schema.CommentSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Comment, schema.CommentSelection | true, S>>;
-  setCommentStatus<S extends schema.CommentSelection | true = true>(
+    selection?: S & $.Exact<schema.CommentResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.CommentResult, schema.CommentResultSelection | true, S>>;
+  setCommentStatus<S extends schema.CommentResultSelection | true = true>(
     args: schema.MutationSetCommentStatusArgs,
-    selection?: S & $.Exact<schema.CommentSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Comment, schema.CommentSelection | true, S>>;
-  patchComment<S extends schema.CommentSelection | true = true>(
+    selection?: S & $.Exact<schema.CommentResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.CommentResult, schema.CommentResultSelection | true, S>>;
+  patchComment<S extends schema.CommentResultSelection | true = true>(
     args: schema.MutationPatchCommentArgs,
-    selection?: S & $.Exact<schema.CommentSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Comment, schema.CommentSelection | true, S>>;
-  modifyComment<S extends schema.CommentSelection | true = true>(
+    selection?: S & $.Exact<schema.CommentResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.CommentResult, schema.CommentResultSelection | true, S>>;
+  modifyComment<S extends schema.CommentResultSelection | true = true>(
     args: schema.MutationModifyCommentArgs,
-    selection?: S & $.Exact<schema.CommentSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Comment, schema.CommentSelection | true, S>>;
-  deleteComment<S extends schema.CommentSelection | true = true>(
+    selection?: S & $.Exact<schema.CommentResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.CommentResult, schema.CommentResultSelection | true, S>>;
+  deleteComment<S extends schema.CommentResultSelection | true = true>(
     args: schema.MutationDeleteCommentArgs,
-    selection?: S & $.Exact<schema.CommentSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Comment, schema.CommentSelection | true, S>>;
-  restoreComment<S extends schema.CommentSelection | true = true>(
+    selection?: S & $.Exact<schema.CommentResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.CommentResult, schema.CommentResultSelection | true, S>>;
+  restoreComment<S extends schema.CommentResultSelection | true = true>(
     args: schema.MutationRestoreCommentArgs,
-    selection?: S & $.Exact<schema.CommentSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Comment, schema.CommentSelection | true, S>>;
-  switchCommentRevision<S extends schema.CommentSelection | true = true>(
+    selection?: S & $.Exact<schema.CommentResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.CommentResult, schema.CommentResultSelection | true, S>>;
+  switchCommentRevision<S extends schema.CommentResultSelection | true = true>(
     args: schema.MutationSwitchCommentRevisionArgs,
-    selection?: S & $.Exact<schema.CommentSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Comment, schema.CommentSelection | true, S>>;
+    selection?: S & $.Exact<schema.CommentResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.CommentResult, schema.CommentResultSelection | true, S>>;
   purgeComment(
     args: schema.MutationPurgeCommentArgs,
   ): Promise<string>;
@@ -238,6 +238,10 @@ export const meta: $.SchemaMeta = {
       totalCount: "Int!",
     },
     CommentEdge: { cursor: "String", node: "Comment!" },
+    CommentResult: {
+      node: "Comment!",
+      changed: "Boolean!",
+    },
     Mutation: {
       uploadBlob: [
         "Blob!",
@@ -247,7 +251,7 @@ export const meta: $.SchemaMeta = {
         },
       ],
       createUser: [
-        "User!",
+        "UserResult!",
         {
           input: "UserInput!",
           id: "ID",
@@ -255,7 +259,7 @@ export const meta: $.SchemaMeta = {
         },
       ],
       updateUser: [
-        "User!",
+        "UserResult!",
         {
           id: "ID!",
           input: "UserInput!",
@@ -264,14 +268,14 @@ export const meta: $.SchemaMeta = {
         },
       ],
       setUserStatus: [
-        "User!",
+        "UserResult!",
         {
           id: "ID!",
           status: "RevisionStatus!",
         },
       ],
       patchUser: [
-        "User!",
+        "UserResult!",
         {
           id: "ID!",
           patch: "[JsonPatchOperation!]!",
@@ -279,17 +283,23 @@ export const meta: $.SchemaMeta = {
         },
       ],
       modifyUser: [
-        "User!",
+        "UserResult!",
         {
           id: "ID!",
           input: "UserInput!",
           expectedRevisionId: "ID",
         },
       ],
-      deleteUser: ["User!", { id: "ID!" }],
-      restoreUser: ["User!", { id: "ID!" }],
+      deleteUser: [
+        "UserResult!",
+        { id: "ID!" },
+      ],
+      restoreUser: [
+        "UserResult!",
+        { id: "ID!" },
+      ],
       switchUserRevision: [
-        "User!",
+        "UserResult!",
         {
           id: "ID!",
           revisionId: "ID!",
@@ -308,7 +318,7 @@ export const meta: $.SchemaMeta = {
         { ids: "[ID!]!" },
       ],
       createPost: [
-        "Post!",
+        "PostResult!",
         {
           input: "PostInput!",
           id: "ID",
@@ -316,7 +326,7 @@ export const meta: $.SchemaMeta = {
         },
       ],
       updatePost: [
-        "Post!",
+        "PostResult!",
         {
           id: "ID!",
           input: "PostInput!",
@@ -325,14 +335,14 @@ export const meta: $.SchemaMeta = {
         },
       ],
       setPostStatus: [
-        "Post!",
+        "PostResult!",
         {
           id: "ID!",
           status: "RevisionStatus!",
         },
       ],
       patchPost: [
-        "Post!",
+        "PostResult!",
         {
           id: "ID!",
           patch: "[JsonPatchOperation!]!",
@@ -340,17 +350,23 @@ export const meta: $.SchemaMeta = {
         },
       ],
       modifyPost: [
-        "Post!",
+        "PostResult!",
         {
           id: "ID!",
           input: "PostInput!",
           expectedRevisionId: "ID",
         },
       ],
-      deletePost: ["Post!", { id: "ID!" }],
-      restorePost: ["Post!", { id: "ID!" }],
+      deletePost: [
+        "PostResult!",
+        { id: "ID!" },
+      ],
+      restorePost: [
+        "PostResult!",
+        { id: "ID!" },
+      ],
       switchPostRevision: [
-        "Post!",
+        "PostResult!",
         {
           id: "ID!",
           revisionId: "ID!",
@@ -369,7 +385,7 @@ export const meta: $.SchemaMeta = {
         { ids: "[ID!]!" },
       ],
       createComment: [
-        "Comment!",
+        "CommentResult!",
         {
           input: "CommentInput!",
           id: "ID",
@@ -377,7 +393,7 @@ export const meta: $.SchemaMeta = {
         },
       ],
       updateComment: [
-        "Comment!",
+        "CommentResult!",
         {
           id: "ID!",
           input: "CommentInput!",
@@ -386,14 +402,14 @@ export const meta: $.SchemaMeta = {
         },
       ],
       setCommentStatus: [
-        "Comment!",
+        "CommentResult!",
         {
           id: "ID!",
           status: "RevisionStatus!",
         },
       ],
       patchComment: [
-        "Comment!",
+        "CommentResult!",
         {
           id: "ID!",
           patch: "[JsonPatchOperation!]!",
@@ -401,7 +417,7 @@ export const meta: $.SchemaMeta = {
         },
       ],
       modifyComment: [
-        "Comment!",
+        "CommentResult!",
         {
           id: "ID!",
           input: "CommentInput!",
@@ -409,15 +425,15 @@ export const meta: $.SchemaMeta = {
         },
       ],
       deleteComment: [
-        "Comment!",
+        "CommentResult!",
         { id: "ID!" },
       ],
       restoreComment: [
-        "Comment!",
+        "CommentResult!",
         { id: "ID!" },
       ],
       switchCommentRevision: [
-        "Comment!",
+        "CommentResult!",
         {
           id: "ID!",
           revisionId: "ID!",
@@ -485,6 +501,7 @@ export const meta: $.SchemaMeta = {
       totalCount: "Int!",
     },
     PostEdge: { cursor: "String", node: "Post!" },
+    PostResult: { node: "Post!", changed: "Boolean!" },
     Profile: { bio: "String!", website: "String" },
     Query: {
       user: [
@@ -630,6 +647,7 @@ export const meta: $.SchemaMeta = {
       totalCount: "Int!",
     },
     UserEdge: { cursor: "String", node: "User!" },
+    UserResult: { node: "User!", changed: "Boolean!" },
   },
   unions: {},
   connections: {

@@ -320,39 +320,57 @@ export interface CommentEdgeSelection {
   node?: true | CommentSelection;
 }
 
+/**
+ * What a mutation of one Comment answers: the Comment as the mutation left it, and whether the
+ * mutation changed anything (false for a no-op: an update with identical data, a switch to the
+ * current revision).
+ */
+export interface CommentResult {
+  __typename: "CommentResult";
+  node: Comment;
+  changed: boolean;
+}
+
+/** What to select on `CommentResult`; naming no field selects the default. */
+export interface CommentResultSelection {
+  __typename?: boolean;
+  node?: true | CommentSelection;
+  changed?: boolean;
+}
+
 export interface Mutation {
   __typename: "Mutation";
   uploadBlob: Blob;
-  createUser: User;
-  updateUser: User;
-  setUserStatus: User;
-  patchUser: User;
-  modifyUser: User;
-  deleteUser: User;
-  restoreUser: User;
-  switchUserRevision: User;
+  createUser: UserResult;
+  updateUser: UserResult;
+  setUserStatus: UserResult;
+  patchUser: UserResult;
+  modifyUser: UserResult;
+  deleteUser: UserResult;
+  restoreUser: UserResult;
+  switchUserRevision: UserResult;
   purgeUser: string;
   createUsers: UserBatchItem[];
   deleteUsers: UserBatchItem[];
-  createPost: Post;
-  updatePost: Post;
-  setPostStatus: Post;
-  patchPost: Post;
-  modifyPost: Post;
-  deletePost: Post;
-  restorePost: Post;
-  switchPostRevision: Post;
+  createPost: PostResult;
+  updatePost: PostResult;
+  setPostStatus: PostResult;
+  patchPost: PostResult;
+  modifyPost: PostResult;
+  deletePost: PostResult;
+  restorePost: PostResult;
+  switchPostRevision: PostResult;
   purgePost: string;
   createPosts: PostBatchItem[];
   deletePosts: PostBatchItem[];
-  createComment: Comment;
-  updateComment: Comment;
-  setCommentStatus: Comment;
-  patchComment: Comment;
-  modifyComment: Comment;
-  deleteComment: Comment;
-  restoreComment: Comment;
-  switchCommentRevision: Comment;
+  createComment: CommentResult;
+  updateComment: CommentResult;
+  setCommentStatus: CommentResult;
+  patchComment: CommentResult;
+  modifyComment: CommentResult;
+  deleteComment: CommentResult;
+  restoreComment: CommentResult;
+  switchCommentRevision: CommentResult;
   purgeComment: string;
   createComments: CommentBatchItem[];
   deleteComments: CommentBatchItem[];
@@ -677,6 +695,24 @@ export interface PostEdgeSelection {
   node?: true | PostSelection;
 }
 
+/**
+ * What a mutation of one Post answers: the Post as the mutation left it, and whether the mutation
+ * changed anything (false for a no-op: an update with identical data, a switch to the current
+ * revision).
+ */
+export interface PostResult {
+  __typename: "PostResult";
+  node: Post;
+  changed: boolean;
+}
+
+/** What to select on `PostResult`; naming no field selects the default. */
+export interface PostResultSelection {
+  __typename?: boolean;
+  node?: true | PostSelection;
+  changed?: boolean;
+}
+
 export interface Profile {
   __typename: "Profile";
   bio: string;
@@ -937,6 +973,24 @@ export interface UserEdgeSelection {
   __typename?: boolean;
   cursor?: boolean;
   node?: true | UserSelection;
+}
+
+/**
+ * What a mutation of one User answers: the User as the mutation left it, and whether the mutation
+ * changed anything (false for a no-op: an update with identical data, a switch to the current
+ * revision).
+ */
+export interface UserResult {
+  __typename: "UserResult";
+  node: User;
+  changed: boolean;
+}
+
+/** What to select on `UserResult`; naming no field selects the default. */
+export interface UserResultSelection {
+  __typename?: boolean;
+  node?: true | UserSelection;
+  changed?: boolean;
 }
 
 // ---------------- Unions

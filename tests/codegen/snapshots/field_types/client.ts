@@ -144,38 +144,38 @@ export interface SpecQLMutations {
     args: schema.MutationUploadBlobArgs,
     selection?: S & $.Exact<schema.BlobSelection | true, S>,
   ): Promise<$.FieldResult<schema.Blob, schema.BlobSelection | true, S>>;
-  createDoc<S extends schema.DocSelection | true = true>(
+  createDoc<S extends schema.DocResultSelection | true = true>(
     args: schema.MutationCreateDocArgs,
-    selection?: S & $.Exact<schema.DocSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Doc, schema.DocSelection | true, S>>;
-  updateDoc<S extends schema.DocSelection | true = true>(
+    selection?: S & $.Exact<schema.DocResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.DocResult, schema.DocResultSelection | true, S>>;
+  updateDoc<S extends schema.DocResultSelection | true = true>(
     args: schema.MutationUpdateDocArgs,
-    selection?: S & $.Exact<schema.DocSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Doc, schema.DocSelection | true, S>>;
-  setDocStatus<S extends schema.DocSelection | true = true>(
+    selection?: S & $.Exact<schema.DocResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.DocResult, schema.DocResultSelection | true, S>>;
+  setDocStatus<S extends schema.DocResultSelection | true = true>(
     args: schema.MutationSetDocStatusArgs,
-    selection?: S & $.Exact<schema.DocSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Doc, schema.DocSelection | true, S>>;
-  patchDoc<S extends schema.DocSelection | true = true>(
+    selection?: S & $.Exact<schema.DocResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.DocResult, schema.DocResultSelection | true, S>>;
+  patchDoc<S extends schema.DocResultSelection | true = true>(
     args: schema.MutationPatchDocArgs,
-    selection?: S & $.Exact<schema.DocSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Doc, schema.DocSelection | true, S>>;
-  modifyDoc<S extends schema.DocSelection | true = true>(
+    selection?: S & $.Exact<schema.DocResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.DocResult, schema.DocResultSelection | true, S>>;
+  modifyDoc<S extends schema.DocResultSelection | true = true>(
     args: schema.MutationModifyDocArgs,
-    selection?: S & $.Exact<schema.DocSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Doc, schema.DocSelection | true, S>>;
-  deleteDoc<S extends schema.DocSelection | true = true>(
+    selection?: S & $.Exact<schema.DocResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.DocResult, schema.DocResultSelection | true, S>>;
+  deleteDoc<S extends schema.DocResultSelection | true = true>(
     args: schema.MutationDeleteDocArgs,
-    selection?: S & $.Exact<schema.DocSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Doc, schema.DocSelection | true, S>>;
-  restoreDoc<S extends schema.DocSelection | true = true>(
+    selection?: S & $.Exact<schema.DocResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.DocResult, schema.DocResultSelection | true, S>>;
+  restoreDoc<S extends schema.DocResultSelection | true = true>(
     args: schema.MutationRestoreDocArgs,
-    selection?: S & $.Exact<schema.DocSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Doc, schema.DocSelection | true, S>>;
-  switchDocRevision<S extends schema.DocSelection | true = true>(
+    selection?: S & $.Exact<schema.DocResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.DocResult, schema.DocResultSelection | true, S>>;
+  switchDocRevision<S extends schema.DocResultSelection | true = true>(
     args: schema.MutationSwitchDocRevisionArgs,
-    selection?: S & $.Exact<schema.DocSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Doc, schema.DocSelection | true, S>>;
+    selection?: S & $.Exact<schema.DocResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.DocResult, schema.DocResultSelection | true, S>>;
   purgeDoc(
     args: schema.MutationPurgeDocArgs,
   ): Promise<string>;
@@ -187,38 +187,38 @@ export interface SpecQLMutations {
     args: schema.MutationDeleteDocsArgs,
     selection?: S & $.Exact<schema.DocBatchItemSelection | true, S>,
   ): Promise<$.FieldResult<schema.DocBatchItem[], schema.DocBatchItemSelection | true, S>>;
-  createEverything<S extends schema.EverythingSelection | true = true>(
+  createEverything<S extends schema.EverythingResultSelection | true = true>(
     args: schema.MutationCreateEverythingArgs,
-    selection?: S & $.Exact<schema.EverythingSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Everything, schema.EverythingSelection | true, S>>;
-  updateEverything<S extends schema.EverythingSelection | true = true>(
+    selection?: S & $.Exact<schema.EverythingResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.EverythingResult, schema.EverythingResultSelection | true, S>>;
+  updateEverything<S extends schema.EverythingResultSelection | true = true>(
     args: schema.MutationUpdateEverythingArgs,
-    selection?: S & $.Exact<schema.EverythingSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Everything, schema.EverythingSelection | true, S>>;
-  setEverythingStatus<S extends schema.EverythingSelection | true = true>(
+    selection?: S & $.Exact<schema.EverythingResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.EverythingResult, schema.EverythingResultSelection | true, S>>;
+  setEverythingStatus<S extends schema.EverythingResultSelection | true = true>(
     args: schema.MutationSetEverythingStatusArgs,
-    selection?: S & $.Exact<schema.EverythingSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Everything, schema.EverythingSelection | true, S>>;
-  patchEverything<S extends schema.EverythingSelection | true = true>(
+    selection?: S & $.Exact<schema.EverythingResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.EverythingResult, schema.EverythingResultSelection | true, S>>;
+  patchEverything<S extends schema.EverythingResultSelection | true = true>(
     args: schema.MutationPatchEverythingArgs,
-    selection?: S & $.Exact<schema.EverythingSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Everything, schema.EverythingSelection | true, S>>;
-  modifyEverything<S extends schema.EverythingSelection | true = true>(
+    selection?: S & $.Exact<schema.EverythingResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.EverythingResult, schema.EverythingResultSelection | true, S>>;
+  modifyEverything<S extends schema.EverythingResultSelection | true = true>(
     args: schema.MutationModifyEverythingArgs,
-    selection?: S & $.Exact<schema.EverythingSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Everything, schema.EverythingSelection | true, S>>;
-  deleteEverything<S extends schema.EverythingSelection | true = true>(
+    selection?: S & $.Exact<schema.EverythingResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.EverythingResult, schema.EverythingResultSelection | true, S>>;
+  deleteEverything<S extends schema.EverythingResultSelection | true = true>(
     args: schema.MutationDeleteEverythingArgs,
-    selection?: S & $.Exact<schema.EverythingSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Everything, schema.EverythingSelection | true, S>>;
-  restoreEverything<S extends schema.EverythingSelection | true = true>(
+    selection?: S & $.Exact<schema.EverythingResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.EverythingResult, schema.EverythingResultSelection | true, S>>;
+  restoreEverything<S extends schema.EverythingResultSelection | true = true>(
     args: schema.MutationRestoreEverythingArgs,
-    selection?: S & $.Exact<schema.EverythingSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Everything, schema.EverythingSelection | true, S>>;
-  switchEverythingRevision<S extends schema.EverythingSelection | true = true>(
+    selection?: S & $.Exact<schema.EverythingResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.EverythingResult, schema.EverythingResultSelection | true, S>>;
+  switchEverythingRevision<S extends schema.EverythingResultSelection | true = true>(
     args: schema.MutationSwitchEverythingRevisionArgs,
-    selection?: S & $.Exact<schema.EverythingSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Everything, schema.EverythingSelection | true, S>>;
+    selection?: S & $.Exact<schema.EverythingResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.EverythingResult, schema.EverythingResultSelection | true, S>>;
   purgeEverything(
     args: schema.MutationPurgeEverythingArgs,
   ): Promise<string>;
@@ -234,38 +234,38 @@ export interface SpecQLMutations {
   ): Promise<
     $.FieldResult<schema.EverythingBatchItem[], schema.EverythingBatchItemSelection | true, S>
   >;
-  createArticle<S extends schema.ArticleSelection | true = true>(
+  createArticle<S extends schema.ArticleResultSelection | true = true>(
     args: schema.MutationCreateArticleArgs,
-    selection?: S & $.Exact<schema.ArticleSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Article, schema.ArticleSelection | true, S>>;
-  updateArticle<S extends schema.ArticleSelection | true = true>(
+    selection?: S & $.Exact<schema.ArticleResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.ArticleResult, schema.ArticleResultSelection | true, S>>;
+  updateArticle<S extends schema.ArticleResultSelection | true = true>(
     args: schema.MutationUpdateArticleArgs,
-    selection?: S & $.Exact<schema.ArticleSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Article, schema.ArticleSelection | true, S>>;
-  setArticleStatus<S extends schema.ArticleSelection | true = true>(
+    selection?: S & $.Exact<schema.ArticleResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.ArticleResult, schema.ArticleResultSelection | true, S>>;
+  setArticleStatus<S extends schema.ArticleResultSelection | true = true>(
     args: schema.MutationSetArticleStatusArgs,
-    selection?: S & $.Exact<schema.ArticleSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Article, schema.ArticleSelection | true, S>>;
-  patchArticle<S extends schema.ArticleSelection | true = true>(
+    selection?: S & $.Exact<schema.ArticleResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.ArticleResult, schema.ArticleResultSelection | true, S>>;
+  patchArticle<S extends schema.ArticleResultSelection | true = true>(
     args: schema.MutationPatchArticleArgs,
-    selection?: S & $.Exact<schema.ArticleSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Article, schema.ArticleSelection | true, S>>;
-  modifyArticle<S extends schema.ArticleSelection | true = true>(
+    selection?: S & $.Exact<schema.ArticleResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.ArticleResult, schema.ArticleResultSelection | true, S>>;
+  modifyArticle<S extends schema.ArticleResultSelection | true = true>(
     args: schema.MutationModifyArticleArgs,
-    selection?: S & $.Exact<schema.ArticleSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Article, schema.ArticleSelection | true, S>>;
-  deleteArticle<S extends schema.ArticleSelection | true = true>(
+    selection?: S & $.Exact<schema.ArticleResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.ArticleResult, schema.ArticleResultSelection | true, S>>;
+  deleteArticle<S extends schema.ArticleResultSelection | true = true>(
     args: schema.MutationDeleteArticleArgs,
-    selection?: S & $.Exact<schema.ArticleSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Article, schema.ArticleSelection | true, S>>;
-  restoreArticle<S extends schema.ArticleSelection | true = true>(
+    selection?: S & $.Exact<schema.ArticleResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.ArticleResult, schema.ArticleResultSelection | true, S>>;
+  restoreArticle<S extends schema.ArticleResultSelection | true = true>(
     args: schema.MutationRestoreArticleArgs,
-    selection?: S & $.Exact<schema.ArticleSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Article, schema.ArticleSelection | true, S>>;
-  switchArticleRevision<S extends schema.ArticleSelection | true = true>(
+    selection?: S & $.Exact<schema.ArticleResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.ArticleResult, schema.ArticleResultSelection | true, S>>;
+  switchArticleRevision<S extends schema.ArticleResultSelection | true = true>(
     args: schema.MutationSwitchArticleRevisionArgs,
-    selection?: S & $.Exact<schema.ArticleSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Article, schema.ArticleSelection | true, S>>;
+    selection?: S & $.Exact<schema.ArticleResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.ArticleResult, schema.ArticleResultSelection | true, S>>;
   purgeArticle(
     args: schema.MutationPurgeArticleArgs,
   ): Promise<string>;
@@ -277,38 +277,38 @@ export interface SpecQLMutations {
     args: schema.MutationDeleteArticlesArgs,
     selection?: S & $.Exact<schema.ArticleBatchItemSelection | true, S>,
   ): Promise<$.FieldResult<schema.ArticleBatchItem[], schema.ArticleBatchItemSelection | true, S>>;
-  createUser<S extends schema.UserSelection | true = true>(
+  createUser<S extends schema.UserResultSelection | true = true>(
     args: schema.MutationCreateUserArgs,
-    selection?: S & $.Exact<schema.UserSelection | true, S>,
-  ): Promise<$.FieldResult<schema.User, schema.UserSelection | true, S>>;
-  updateUser<S extends schema.UserSelection | true = true>(
+    selection?: S & $.Exact<schema.UserResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.UserResult, schema.UserResultSelection | true, S>>;
+  updateUser<S extends schema.UserResultSelection | true = true>(
     args: schema.MutationUpdateUserArgs,
-    selection?: S & $.Exact<schema.UserSelection | true, S>,
-  ): Promise<$.FieldResult<schema.User, schema.UserSelection | true, S>>;
-  setUserStatus<S extends schema.UserSelection | true = true>(
+    selection?: S & $.Exact<schema.UserResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.UserResult, schema.UserResultSelection | true, S>>;
+  setUserStatus<S extends schema.UserResultSelection | true = true>(
     args: schema.MutationSetUserStatusArgs,
-    selection?: S & $.Exact<schema.UserSelection | true, S>,
-  ): Promise<$.FieldResult<schema.User, schema.UserSelection | true, S>>;
-  patchUser<S extends schema.UserSelection | true = true>(
+    selection?: S & $.Exact<schema.UserResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.UserResult, schema.UserResultSelection | true, S>>;
+  patchUser<S extends schema.UserResultSelection | true = true>(
     args: schema.MutationPatchUserArgs,
-    selection?: S & $.Exact<schema.UserSelection | true, S>,
-  ): Promise<$.FieldResult<schema.User, schema.UserSelection | true, S>>;
-  modifyUser<S extends schema.UserSelection | true = true>(
+    selection?: S & $.Exact<schema.UserResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.UserResult, schema.UserResultSelection | true, S>>;
+  modifyUser<S extends schema.UserResultSelection | true = true>(
     args: schema.MutationModifyUserArgs,
-    selection?: S & $.Exact<schema.UserSelection | true, S>,
-  ): Promise<$.FieldResult<schema.User, schema.UserSelection | true, S>>;
-  deleteUser<S extends schema.UserSelection | true = true>(
+    selection?: S & $.Exact<schema.UserResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.UserResult, schema.UserResultSelection | true, S>>;
+  deleteUser<S extends schema.UserResultSelection | true = true>(
     args: schema.MutationDeleteUserArgs,
-    selection?: S & $.Exact<schema.UserSelection | true, S>,
-  ): Promise<$.FieldResult<schema.User, schema.UserSelection | true, S>>;
-  restoreUser<S extends schema.UserSelection | true = true>(
+    selection?: S & $.Exact<schema.UserResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.UserResult, schema.UserResultSelection | true, S>>;
+  restoreUser<S extends schema.UserResultSelection | true = true>(
     args: schema.MutationRestoreUserArgs,
-    selection?: S & $.Exact<schema.UserSelection | true, S>,
-  ): Promise<$.FieldResult<schema.User, schema.UserSelection | true, S>>;
-  switchUserRevision<S extends schema.UserSelection | true = true>(
+    selection?: S & $.Exact<schema.UserResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.UserResult, schema.UserResultSelection | true, S>>;
+  switchUserRevision<S extends schema.UserResultSelection | true = true>(
     args: schema.MutationSwitchUserRevisionArgs,
-    selection?: S & $.Exact<schema.UserSelection | true, S>,
-  ): Promise<$.FieldResult<schema.User, schema.UserSelection | true, S>>;
+    selection?: S & $.Exact<schema.UserResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.UserResult, schema.UserResultSelection | true, S>>;
   purgeUser(
     args: schema.MutationPurgeUserArgs,
   ): Promise<string>;
@@ -320,38 +320,38 @@ export interface SpecQLMutations {
     args: schema.MutationDeleteUsersArgs,
     selection?: S & $.Exact<schema.UserBatchItemSelection | true, S>,
   ): Promise<$.FieldResult<schema.UserBatchItem[], schema.UserBatchItemSelection | true, S>>;
-  createSeat<S extends schema.SeatSelection | true = true>(
+  createSeat<S extends schema.SeatResultSelection | true = true>(
     args: schema.MutationCreateSeatArgs,
-    selection?: S & $.Exact<schema.SeatSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Seat, schema.SeatSelection | true, S>>;
-  updateSeat<S extends schema.SeatSelection | true = true>(
+    selection?: S & $.Exact<schema.SeatResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.SeatResult, schema.SeatResultSelection | true, S>>;
+  updateSeat<S extends schema.SeatResultSelection | true = true>(
     args: schema.MutationUpdateSeatArgs,
-    selection?: S & $.Exact<schema.SeatSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Seat, schema.SeatSelection | true, S>>;
-  setSeatStatus<S extends schema.SeatSelection | true = true>(
+    selection?: S & $.Exact<schema.SeatResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.SeatResult, schema.SeatResultSelection | true, S>>;
+  setSeatStatus<S extends schema.SeatResultSelection | true = true>(
     args: schema.MutationSetSeatStatusArgs,
-    selection?: S & $.Exact<schema.SeatSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Seat, schema.SeatSelection | true, S>>;
-  patchSeat<S extends schema.SeatSelection | true = true>(
+    selection?: S & $.Exact<schema.SeatResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.SeatResult, schema.SeatResultSelection | true, S>>;
+  patchSeat<S extends schema.SeatResultSelection | true = true>(
     args: schema.MutationPatchSeatArgs,
-    selection?: S & $.Exact<schema.SeatSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Seat, schema.SeatSelection | true, S>>;
-  modifySeat<S extends schema.SeatSelection | true = true>(
+    selection?: S & $.Exact<schema.SeatResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.SeatResult, schema.SeatResultSelection | true, S>>;
+  modifySeat<S extends schema.SeatResultSelection | true = true>(
     args: schema.MutationModifySeatArgs,
-    selection?: S & $.Exact<schema.SeatSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Seat, schema.SeatSelection | true, S>>;
-  deleteSeat<S extends schema.SeatSelection | true = true>(
+    selection?: S & $.Exact<schema.SeatResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.SeatResult, schema.SeatResultSelection | true, S>>;
+  deleteSeat<S extends schema.SeatResultSelection | true = true>(
     args: schema.MutationDeleteSeatArgs,
-    selection?: S & $.Exact<schema.SeatSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Seat, schema.SeatSelection | true, S>>;
-  restoreSeat<S extends schema.SeatSelection | true = true>(
+    selection?: S & $.Exact<schema.SeatResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.SeatResult, schema.SeatResultSelection | true, S>>;
+  restoreSeat<S extends schema.SeatResultSelection | true = true>(
     args: schema.MutationRestoreSeatArgs,
-    selection?: S & $.Exact<schema.SeatSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Seat, schema.SeatSelection | true, S>>;
-  switchSeatRevision<S extends schema.SeatSelection | true = true>(
+    selection?: S & $.Exact<schema.SeatResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.SeatResult, schema.SeatResultSelection | true, S>>;
+  switchSeatRevision<S extends schema.SeatResultSelection | true = true>(
     args: schema.MutationSwitchSeatRevisionArgs,
-    selection?: S & $.Exact<schema.SeatSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Seat, schema.SeatSelection | true, S>>;
+    selection?: S & $.Exact<schema.SeatResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.SeatResult, schema.SeatResultSelection | true, S>>;
   purgeSeat(
     args: schema.MutationPurgeSeatArgs,
   ): Promise<string>;
@@ -363,38 +363,38 @@ export interface SpecQLMutations {
     args: schema.MutationDeleteSeatsArgs,
     selection?: S & $.Exact<schema.SeatBatchItemSelection | true, S>,
   ): Promise<$.FieldResult<schema.SeatBatchItem[], schema.SeatBatchItemSelection | true, S>>;
-  createOwner<S extends schema.OwnerSelection | true = true>(
+  createOwner<S extends schema.OwnerResultSelection | true = true>(
     args: schema.MutationCreateOwnerArgs,
-    selection?: S & $.Exact<schema.OwnerSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Owner, schema.OwnerSelection | true, S>>;
-  updateOwner<S extends schema.OwnerSelection | true = true>(
+    selection?: S & $.Exact<schema.OwnerResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.OwnerResult, schema.OwnerResultSelection | true, S>>;
+  updateOwner<S extends schema.OwnerResultSelection | true = true>(
     args: schema.MutationUpdateOwnerArgs,
-    selection?: S & $.Exact<schema.OwnerSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Owner, schema.OwnerSelection | true, S>>;
-  setOwnerStatus<S extends schema.OwnerSelection | true = true>(
+    selection?: S & $.Exact<schema.OwnerResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.OwnerResult, schema.OwnerResultSelection | true, S>>;
+  setOwnerStatus<S extends schema.OwnerResultSelection | true = true>(
     args: schema.MutationSetOwnerStatusArgs,
-    selection?: S & $.Exact<schema.OwnerSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Owner, schema.OwnerSelection | true, S>>;
-  patchOwner<S extends schema.OwnerSelection | true = true>(
+    selection?: S & $.Exact<schema.OwnerResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.OwnerResult, schema.OwnerResultSelection | true, S>>;
+  patchOwner<S extends schema.OwnerResultSelection | true = true>(
     args: schema.MutationPatchOwnerArgs,
-    selection?: S & $.Exact<schema.OwnerSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Owner, schema.OwnerSelection | true, S>>;
-  modifyOwner<S extends schema.OwnerSelection | true = true>(
+    selection?: S & $.Exact<schema.OwnerResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.OwnerResult, schema.OwnerResultSelection | true, S>>;
+  modifyOwner<S extends schema.OwnerResultSelection | true = true>(
     args: schema.MutationModifyOwnerArgs,
-    selection?: S & $.Exact<schema.OwnerSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Owner, schema.OwnerSelection | true, S>>;
-  deleteOwner<S extends schema.OwnerSelection | true = true>(
+    selection?: S & $.Exact<schema.OwnerResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.OwnerResult, schema.OwnerResultSelection | true, S>>;
+  deleteOwner<S extends schema.OwnerResultSelection | true = true>(
     args: schema.MutationDeleteOwnerArgs,
-    selection?: S & $.Exact<schema.OwnerSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Owner, schema.OwnerSelection | true, S>>;
-  restoreOwner<S extends schema.OwnerSelection | true = true>(
+    selection?: S & $.Exact<schema.OwnerResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.OwnerResult, schema.OwnerResultSelection | true, S>>;
+  restoreOwner<S extends schema.OwnerResultSelection | true = true>(
     args: schema.MutationRestoreOwnerArgs,
-    selection?: S & $.Exact<schema.OwnerSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Owner, schema.OwnerSelection | true, S>>;
-  switchOwnerRevision<S extends schema.OwnerSelection | true = true>(
+    selection?: S & $.Exact<schema.OwnerResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.OwnerResult, schema.OwnerResultSelection | true, S>>;
+  switchOwnerRevision<S extends schema.OwnerResultSelection | true = true>(
     args: schema.MutationSwitchOwnerRevisionArgs,
-    selection?: S & $.Exact<schema.OwnerSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Owner, schema.OwnerSelection | true, S>>;
+    selection?: S & $.Exact<schema.OwnerResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.OwnerResult, schema.OwnerResultSelection | true, S>>;
   purgeOwner(
     args: schema.MutationPurgeOwnerArgs,
   ): Promise<string>;
@@ -406,38 +406,38 @@ export interface SpecQLMutations {
     args: schema.MutationDeleteOwnersArgs,
     selection?: S & $.Exact<schema.OwnerBatchItemSelection | true, S>,
   ): Promise<$.FieldResult<schema.OwnerBatchItem[], schema.OwnerBatchItemSelection | true, S>>;
-  createPet<S extends schema.PetSelection | true = true>(
+  createPet<S extends schema.PetResultSelection | true = true>(
     args: schema.MutationCreatePetArgs,
-    selection?: S & $.Exact<schema.PetSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Pet, schema.PetSelection | true, S>>;
-  updatePet<S extends schema.PetSelection | true = true>(
+    selection?: S & $.Exact<schema.PetResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.PetResult, schema.PetResultSelection | true, S>>;
+  updatePet<S extends schema.PetResultSelection | true = true>(
     args: schema.MutationUpdatePetArgs,
-    selection?: S & $.Exact<schema.PetSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Pet, schema.PetSelection | true, S>>;
-  setPetStatus<S extends schema.PetSelection | true = true>(
+    selection?: S & $.Exact<schema.PetResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.PetResult, schema.PetResultSelection | true, S>>;
+  setPetStatus<S extends schema.PetResultSelection | true = true>(
     args: schema.MutationSetPetStatusArgs,
-    selection?: S & $.Exact<schema.PetSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Pet, schema.PetSelection | true, S>>;
-  patchPet<S extends schema.PetSelection | true = true>(
+    selection?: S & $.Exact<schema.PetResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.PetResult, schema.PetResultSelection | true, S>>;
+  patchPet<S extends schema.PetResultSelection | true = true>(
     args: schema.MutationPatchPetArgs,
-    selection?: S & $.Exact<schema.PetSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Pet, schema.PetSelection | true, S>>;
-  modifyPet<S extends schema.PetSelection | true = true>(
+    selection?: S & $.Exact<schema.PetResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.PetResult, schema.PetResultSelection | true, S>>;
+  modifyPet<S extends schema.PetResultSelection | true = true>(
     args: schema.MutationModifyPetArgs,
-    selection?: S & $.Exact<schema.PetSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Pet, schema.PetSelection | true, S>>;
-  deletePet<S extends schema.PetSelection | true = true>(
+    selection?: S & $.Exact<schema.PetResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.PetResult, schema.PetResultSelection | true, S>>;
+  deletePet<S extends schema.PetResultSelection | true = true>(
     args: schema.MutationDeletePetArgs,
-    selection?: S & $.Exact<schema.PetSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Pet, schema.PetSelection | true, S>>;
-  restorePet<S extends schema.PetSelection | true = true>(
+    selection?: S & $.Exact<schema.PetResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.PetResult, schema.PetResultSelection | true, S>>;
+  restorePet<S extends schema.PetResultSelection | true = true>(
     args: schema.MutationRestorePetArgs,
-    selection?: S & $.Exact<schema.PetSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Pet, schema.PetSelection | true, S>>;
-  switchPetRevision<S extends schema.PetSelection | true = true>(
+    selection?: S & $.Exact<schema.PetResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.PetResult, schema.PetResultSelection | true, S>>;
+  switchPetRevision<S extends schema.PetResultSelection | true = true>(
     args: schema.MutationSwitchPetRevisionArgs,
-    selection?: S & $.Exact<schema.PetSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Pet, schema.PetSelection | true, S>>;
+    selection?: S & $.Exact<schema.PetResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.PetResult, schema.PetResultSelection | true, S>>;
   purgePet(
     args: schema.MutationPurgePetArgs,
   ): Promise<string>;
@@ -449,38 +449,38 @@ export interface SpecQLMutations {
     args: schema.MutationDeletePetsArgs,
     selection?: S & $.Exact<schema.PetBatchItemSelection | true, S>,
   ): Promise<$.FieldResult<schema.PetBatchItem[], schema.PetBatchItemSelection | true, S>>;
-  createToy<S extends schema.ToySelection | true = true>(
+  createToy<S extends schema.ToyResultSelection | true = true>(
     args: schema.MutationCreateToyArgs,
-    selection?: S & $.Exact<schema.ToySelection | true, S>,
-  ): Promise<$.FieldResult<schema.Toy, schema.ToySelection | true, S>>;
-  updateToy<S extends schema.ToySelection | true = true>(
+    selection?: S & $.Exact<schema.ToyResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.ToyResult, schema.ToyResultSelection | true, S>>;
+  updateToy<S extends schema.ToyResultSelection | true = true>(
     args: schema.MutationUpdateToyArgs,
-    selection?: S & $.Exact<schema.ToySelection | true, S>,
-  ): Promise<$.FieldResult<schema.Toy, schema.ToySelection | true, S>>;
-  setToyStatus<S extends schema.ToySelection | true = true>(
+    selection?: S & $.Exact<schema.ToyResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.ToyResult, schema.ToyResultSelection | true, S>>;
+  setToyStatus<S extends schema.ToyResultSelection | true = true>(
     args: schema.MutationSetToyStatusArgs,
-    selection?: S & $.Exact<schema.ToySelection | true, S>,
-  ): Promise<$.FieldResult<schema.Toy, schema.ToySelection | true, S>>;
-  patchToy<S extends schema.ToySelection | true = true>(
+    selection?: S & $.Exact<schema.ToyResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.ToyResult, schema.ToyResultSelection | true, S>>;
+  patchToy<S extends schema.ToyResultSelection | true = true>(
     args: schema.MutationPatchToyArgs,
-    selection?: S & $.Exact<schema.ToySelection | true, S>,
-  ): Promise<$.FieldResult<schema.Toy, schema.ToySelection | true, S>>;
-  modifyToy<S extends schema.ToySelection | true = true>(
+    selection?: S & $.Exact<schema.ToyResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.ToyResult, schema.ToyResultSelection | true, S>>;
+  modifyToy<S extends schema.ToyResultSelection | true = true>(
     args: schema.MutationModifyToyArgs,
-    selection?: S & $.Exact<schema.ToySelection | true, S>,
-  ): Promise<$.FieldResult<schema.Toy, schema.ToySelection | true, S>>;
-  deleteToy<S extends schema.ToySelection | true = true>(
+    selection?: S & $.Exact<schema.ToyResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.ToyResult, schema.ToyResultSelection | true, S>>;
+  deleteToy<S extends schema.ToyResultSelection | true = true>(
     args: schema.MutationDeleteToyArgs,
-    selection?: S & $.Exact<schema.ToySelection | true, S>,
-  ): Promise<$.FieldResult<schema.Toy, schema.ToySelection | true, S>>;
-  restoreToy<S extends schema.ToySelection | true = true>(
+    selection?: S & $.Exact<schema.ToyResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.ToyResult, schema.ToyResultSelection | true, S>>;
+  restoreToy<S extends schema.ToyResultSelection | true = true>(
     args: schema.MutationRestoreToyArgs,
-    selection?: S & $.Exact<schema.ToySelection | true, S>,
-  ): Promise<$.FieldResult<schema.Toy, schema.ToySelection | true, S>>;
-  switchToyRevision<S extends schema.ToySelection | true = true>(
+    selection?: S & $.Exact<schema.ToyResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.ToyResult, schema.ToyResultSelection | true, S>>;
+  switchToyRevision<S extends schema.ToyResultSelection | true = true>(
     args: schema.MutationSwitchToyRevisionArgs,
-    selection?: S & $.Exact<schema.ToySelection | true, S>,
-  ): Promise<$.FieldResult<schema.Toy, schema.ToySelection | true, S>>;
+    selection?: S & $.Exact<schema.ToyResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.ToyResult, schema.ToyResultSelection | true, S>>;
   purgeToy(
     args: schema.MutationPurgeToyArgs,
   ): Promise<string>;
@@ -492,38 +492,38 @@ export interface SpecQLMutations {
     args: schema.MutationDeleteToysArgs,
     selection?: S & $.Exact<schema.ToyBatchItemSelection | true, S>,
   ): Promise<$.FieldResult<schema.ToyBatchItem[], schema.ToyBatchItemSelection | true, S>>;
-  createClub<S extends schema.ClubSelection | true = true>(
+  createClub<S extends schema.ClubResultSelection | true = true>(
     args: schema.MutationCreateClubArgs,
-    selection?: S & $.Exact<schema.ClubSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Club, schema.ClubSelection | true, S>>;
-  updateClub<S extends schema.ClubSelection | true = true>(
+    selection?: S & $.Exact<schema.ClubResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.ClubResult, schema.ClubResultSelection | true, S>>;
+  updateClub<S extends schema.ClubResultSelection | true = true>(
     args: schema.MutationUpdateClubArgs,
-    selection?: S & $.Exact<schema.ClubSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Club, schema.ClubSelection | true, S>>;
-  setClubStatus<S extends schema.ClubSelection | true = true>(
+    selection?: S & $.Exact<schema.ClubResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.ClubResult, schema.ClubResultSelection | true, S>>;
+  setClubStatus<S extends schema.ClubResultSelection | true = true>(
     args: schema.MutationSetClubStatusArgs,
-    selection?: S & $.Exact<schema.ClubSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Club, schema.ClubSelection | true, S>>;
-  patchClub<S extends schema.ClubSelection | true = true>(
+    selection?: S & $.Exact<schema.ClubResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.ClubResult, schema.ClubResultSelection | true, S>>;
+  patchClub<S extends schema.ClubResultSelection | true = true>(
     args: schema.MutationPatchClubArgs,
-    selection?: S & $.Exact<schema.ClubSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Club, schema.ClubSelection | true, S>>;
-  modifyClub<S extends schema.ClubSelection | true = true>(
+    selection?: S & $.Exact<schema.ClubResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.ClubResult, schema.ClubResultSelection | true, S>>;
+  modifyClub<S extends schema.ClubResultSelection | true = true>(
     args: schema.MutationModifyClubArgs,
-    selection?: S & $.Exact<schema.ClubSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Club, schema.ClubSelection | true, S>>;
-  deleteClub<S extends schema.ClubSelection | true = true>(
+    selection?: S & $.Exact<schema.ClubResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.ClubResult, schema.ClubResultSelection | true, S>>;
+  deleteClub<S extends schema.ClubResultSelection | true = true>(
     args: schema.MutationDeleteClubArgs,
-    selection?: S & $.Exact<schema.ClubSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Club, schema.ClubSelection | true, S>>;
-  restoreClub<S extends schema.ClubSelection | true = true>(
+    selection?: S & $.Exact<schema.ClubResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.ClubResult, schema.ClubResultSelection | true, S>>;
+  restoreClub<S extends schema.ClubResultSelection | true = true>(
     args: schema.MutationRestoreClubArgs,
-    selection?: S & $.Exact<schema.ClubSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Club, schema.ClubSelection | true, S>>;
-  switchClubRevision<S extends schema.ClubSelection | true = true>(
+    selection?: S & $.Exact<schema.ClubResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.ClubResult, schema.ClubResultSelection | true, S>>;
+  switchClubRevision<S extends schema.ClubResultSelection | true = true>(
     args: schema.MutationSwitchClubRevisionArgs,
-    selection?: S & $.Exact<schema.ClubSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Club, schema.ClubSelection | true, S>>;
+    selection?: S & $.Exact<schema.ClubResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.ClubResult, schema.ClubResultSelection | true, S>>;
   purgeClub(
     args: schema.MutationPurgeClubArgs,
   ): Promise<string>;
@@ -535,38 +535,38 @@ export interface SpecQLMutations {
     args: schema.MutationDeleteClubsArgs,
     selection?: S & $.Exact<schema.ClubBatchItemSelection | true, S>,
   ): Promise<$.FieldResult<schema.ClubBatchItem[], schema.ClubBatchItemSelection | true, S>>;
-  createVet<S extends schema.VetSelection | true = true>(
+  createVet<S extends schema.VetResultSelection | true = true>(
     args: schema.MutationCreateVetArgs,
-    selection?: S & $.Exact<schema.VetSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Vet, schema.VetSelection | true, S>>;
-  updateVet<S extends schema.VetSelection | true = true>(
+    selection?: S & $.Exact<schema.VetResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.VetResult, schema.VetResultSelection | true, S>>;
+  updateVet<S extends schema.VetResultSelection | true = true>(
     args: schema.MutationUpdateVetArgs,
-    selection?: S & $.Exact<schema.VetSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Vet, schema.VetSelection | true, S>>;
-  setVetStatus<S extends schema.VetSelection | true = true>(
+    selection?: S & $.Exact<schema.VetResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.VetResult, schema.VetResultSelection | true, S>>;
+  setVetStatus<S extends schema.VetResultSelection | true = true>(
     args: schema.MutationSetVetStatusArgs,
-    selection?: S & $.Exact<schema.VetSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Vet, schema.VetSelection | true, S>>;
-  patchVet<S extends schema.VetSelection | true = true>(
+    selection?: S & $.Exact<schema.VetResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.VetResult, schema.VetResultSelection | true, S>>;
+  patchVet<S extends schema.VetResultSelection | true = true>(
     args: schema.MutationPatchVetArgs,
-    selection?: S & $.Exact<schema.VetSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Vet, schema.VetSelection | true, S>>;
-  modifyVet<S extends schema.VetSelection | true = true>(
+    selection?: S & $.Exact<schema.VetResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.VetResult, schema.VetResultSelection | true, S>>;
+  modifyVet<S extends schema.VetResultSelection | true = true>(
     args: schema.MutationModifyVetArgs,
-    selection?: S & $.Exact<schema.VetSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Vet, schema.VetSelection | true, S>>;
-  deleteVet<S extends schema.VetSelection | true = true>(
+    selection?: S & $.Exact<schema.VetResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.VetResult, schema.VetResultSelection | true, S>>;
+  deleteVet<S extends schema.VetResultSelection | true = true>(
     args: schema.MutationDeleteVetArgs,
-    selection?: S & $.Exact<schema.VetSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Vet, schema.VetSelection | true, S>>;
-  restoreVet<S extends schema.VetSelection | true = true>(
+    selection?: S & $.Exact<schema.VetResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.VetResult, schema.VetResultSelection | true, S>>;
+  restoreVet<S extends schema.VetResultSelection | true = true>(
     args: schema.MutationRestoreVetArgs,
-    selection?: S & $.Exact<schema.VetSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Vet, schema.VetSelection | true, S>>;
-  switchVetRevision<S extends schema.VetSelection | true = true>(
+    selection?: S & $.Exact<schema.VetResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.VetResult, schema.VetResultSelection | true, S>>;
+  switchVetRevision<S extends schema.VetResultSelection | true = true>(
     args: schema.MutationSwitchVetRevisionArgs,
-    selection?: S & $.Exact<schema.VetSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Vet, schema.VetSelection | true, S>>;
+    selection?: S & $.Exact<schema.VetResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.VetResult, schema.VetResultSelection | true, S>>;
   purgeVet(
     args: schema.MutationPurgeVetArgs,
   ): Promise<string>;
@@ -578,38 +578,38 @@ export interface SpecQLMutations {
     args: schema.MutationDeleteVetsArgs,
     selection?: S & $.Exact<schema.VetBatchItemSelection | true, S>,
   ): Promise<$.FieldResult<schema.VetBatchItem[], schema.VetBatchItemSelection | true, S>>;
-  createMemo<S extends schema.MemoSelection | true = true>(
+  createMemo<S extends schema.MemoResultSelection | true = true>(
     args: schema.MutationCreateMemoArgs,
-    selection?: S & $.Exact<schema.MemoSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Memo, schema.MemoSelection | true, S>>;
-  updateMemo<S extends schema.MemoSelection | true = true>(
+    selection?: S & $.Exact<schema.MemoResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.MemoResult, schema.MemoResultSelection | true, S>>;
+  updateMemo<S extends schema.MemoResultSelection | true = true>(
     args: schema.MutationUpdateMemoArgs,
-    selection?: S & $.Exact<schema.MemoSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Memo, schema.MemoSelection | true, S>>;
-  setMemoStatus<S extends schema.MemoSelection | true = true>(
+    selection?: S & $.Exact<schema.MemoResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.MemoResult, schema.MemoResultSelection | true, S>>;
+  setMemoStatus<S extends schema.MemoResultSelection | true = true>(
     args: schema.MutationSetMemoStatusArgs,
-    selection?: S & $.Exact<schema.MemoSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Memo, schema.MemoSelection | true, S>>;
-  patchMemo<S extends schema.MemoSelection | true = true>(
+    selection?: S & $.Exact<schema.MemoResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.MemoResult, schema.MemoResultSelection | true, S>>;
+  patchMemo<S extends schema.MemoResultSelection | true = true>(
     args: schema.MutationPatchMemoArgs,
-    selection?: S & $.Exact<schema.MemoSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Memo, schema.MemoSelection | true, S>>;
-  modifyMemo<S extends schema.MemoSelection | true = true>(
+    selection?: S & $.Exact<schema.MemoResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.MemoResult, schema.MemoResultSelection | true, S>>;
+  modifyMemo<S extends schema.MemoResultSelection | true = true>(
     args: schema.MutationModifyMemoArgs,
-    selection?: S & $.Exact<schema.MemoSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Memo, schema.MemoSelection | true, S>>;
-  deleteMemo<S extends schema.MemoSelection | true = true>(
+    selection?: S & $.Exact<schema.MemoResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.MemoResult, schema.MemoResultSelection | true, S>>;
+  deleteMemo<S extends schema.MemoResultSelection | true = true>(
     args: schema.MutationDeleteMemoArgs,
-    selection?: S & $.Exact<schema.MemoSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Memo, schema.MemoSelection | true, S>>;
-  restoreMemo<S extends schema.MemoSelection | true = true>(
+    selection?: S & $.Exact<schema.MemoResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.MemoResult, schema.MemoResultSelection | true, S>>;
+  restoreMemo<S extends schema.MemoResultSelection | true = true>(
     args: schema.MutationRestoreMemoArgs,
-    selection?: S & $.Exact<schema.MemoSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Memo, schema.MemoSelection | true, S>>;
-  switchMemoRevision<S extends schema.MemoSelection | true = true>(
+    selection?: S & $.Exact<schema.MemoResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.MemoResult, schema.MemoResultSelection | true, S>>;
+  switchMemoRevision<S extends schema.MemoResultSelection | true = true>(
     args: schema.MutationSwitchMemoRevisionArgs,
-    selection?: S & $.Exact<schema.MemoSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Memo, schema.MemoSelection | true, S>>;
+    selection?: S & $.Exact<schema.MemoResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.MemoResult, schema.MemoResultSelection | true, S>>;
   purgeMemo(
     args: schema.MutationPurgeMemoArgs,
   ): Promise<string>;
@@ -621,38 +621,38 @@ export interface SpecQLMutations {
     args: schema.MutationDeleteMemosArgs,
     selection?: S & $.Exact<schema.MemoBatchItemSelection | true, S>,
   ): Promise<$.FieldResult<schema.MemoBatchItem[], schema.MemoBatchItemSelection | true, S>>;
-  createCollar<S extends schema.CollarSelection | true = true>(
+  createCollar<S extends schema.CollarResultSelection | true = true>(
     args: schema.MutationCreateCollarArgs,
-    selection?: S & $.Exact<schema.CollarSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Collar, schema.CollarSelection | true, S>>;
-  updateCollar<S extends schema.CollarSelection | true = true>(
+    selection?: S & $.Exact<schema.CollarResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.CollarResult, schema.CollarResultSelection | true, S>>;
+  updateCollar<S extends schema.CollarResultSelection | true = true>(
     args: schema.MutationUpdateCollarArgs,
-    selection?: S & $.Exact<schema.CollarSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Collar, schema.CollarSelection | true, S>>;
-  setCollarStatus<S extends schema.CollarSelection | true = true>(
+    selection?: S & $.Exact<schema.CollarResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.CollarResult, schema.CollarResultSelection | true, S>>;
+  setCollarStatus<S extends schema.CollarResultSelection | true = true>(
     args: schema.MutationSetCollarStatusArgs,
-    selection?: S & $.Exact<schema.CollarSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Collar, schema.CollarSelection | true, S>>;
-  patchCollar<S extends schema.CollarSelection | true = true>(
+    selection?: S & $.Exact<schema.CollarResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.CollarResult, schema.CollarResultSelection | true, S>>;
+  patchCollar<S extends schema.CollarResultSelection | true = true>(
     args: schema.MutationPatchCollarArgs,
-    selection?: S & $.Exact<schema.CollarSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Collar, schema.CollarSelection | true, S>>;
-  modifyCollar<S extends schema.CollarSelection | true = true>(
+    selection?: S & $.Exact<schema.CollarResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.CollarResult, schema.CollarResultSelection | true, S>>;
+  modifyCollar<S extends schema.CollarResultSelection | true = true>(
     args: schema.MutationModifyCollarArgs,
-    selection?: S & $.Exact<schema.CollarSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Collar, schema.CollarSelection | true, S>>;
-  deleteCollar<S extends schema.CollarSelection | true = true>(
+    selection?: S & $.Exact<schema.CollarResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.CollarResult, schema.CollarResultSelection | true, S>>;
+  deleteCollar<S extends schema.CollarResultSelection | true = true>(
     args: schema.MutationDeleteCollarArgs,
-    selection?: S & $.Exact<schema.CollarSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Collar, schema.CollarSelection | true, S>>;
-  restoreCollar<S extends schema.CollarSelection | true = true>(
+    selection?: S & $.Exact<schema.CollarResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.CollarResult, schema.CollarResultSelection | true, S>>;
+  restoreCollar<S extends schema.CollarResultSelection | true = true>(
     args: schema.MutationRestoreCollarArgs,
-    selection?: S & $.Exact<schema.CollarSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Collar, schema.CollarSelection | true, S>>;
-  switchCollarRevision<S extends schema.CollarSelection | true = true>(
+    selection?: S & $.Exact<schema.CollarResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.CollarResult, schema.CollarResultSelection | true, S>>;
+  switchCollarRevision<S extends schema.CollarResultSelection | true = true>(
     args: schema.MutationSwitchCollarRevisionArgs,
-    selection?: S & $.Exact<schema.CollarSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Collar, schema.CollarSelection | true, S>>;
+    selection?: S & $.Exact<schema.CollarResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.CollarResult, schema.CollarResultSelection | true, S>>;
   purgeCollar(
     args: schema.MutationPurgeCollarArgs,
   ): Promise<string>;
@@ -664,38 +664,38 @@ export interface SpecQLMutations {
     args: schema.MutationDeleteCollarsArgs,
     selection?: S & $.Exact<schema.CollarBatchItemSelection | true, S>,
   ): Promise<$.FieldResult<schema.CollarBatchItem[], schema.CollarBatchItemSelection | true, S>>;
-  createSnapshot<S extends schema.SnapshotSelection | true = true>(
+  createSnapshot<S extends schema.SnapshotResultSelection | true = true>(
     args: schema.MutationCreateSnapshotArgs,
-    selection?: S & $.Exact<schema.SnapshotSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Snapshot, schema.SnapshotSelection | true, S>>;
-  updateSnapshot<S extends schema.SnapshotSelection | true = true>(
+    selection?: S & $.Exact<schema.SnapshotResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.SnapshotResult, schema.SnapshotResultSelection | true, S>>;
+  updateSnapshot<S extends schema.SnapshotResultSelection | true = true>(
     args: schema.MutationUpdateSnapshotArgs,
-    selection?: S & $.Exact<schema.SnapshotSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Snapshot, schema.SnapshotSelection | true, S>>;
-  setSnapshotStatus<S extends schema.SnapshotSelection | true = true>(
+    selection?: S & $.Exact<schema.SnapshotResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.SnapshotResult, schema.SnapshotResultSelection | true, S>>;
+  setSnapshotStatus<S extends schema.SnapshotResultSelection | true = true>(
     args: schema.MutationSetSnapshotStatusArgs,
-    selection?: S & $.Exact<schema.SnapshotSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Snapshot, schema.SnapshotSelection | true, S>>;
-  patchSnapshot<S extends schema.SnapshotSelection | true = true>(
+    selection?: S & $.Exact<schema.SnapshotResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.SnapshotResult, schema.SnapshotResultSelection | true, S>>;
+  patchSnapshot<S extends schema.SnapshotResultSelection | true = true>(
     args: schema.MutationPatchSnapshotArgs,
-    selection?: S & $.Exact<schema.SnapshotSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Snapshot, schema.SnapshotSelection | true, S>>;
-  modifySnapshot<S extends schema.SnapshotSelection | true = true>(
+    selection?: S & $.Exact<schema.SnapshotResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.SnapshotResult, schema.SnapshotResultSelection | true, S>>;
+  modifySnapshot<S extends schema.SnapshotResultSelection | true = true>(
     args: schema.MutationModifySnapshotArgs,
-    selection?: S & $.Exact<schema.SnapshotSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Snapshot, schema.SnapshotSelection | true, S>>;
-  deleteSnapshot<S extends schema.SnapshotSelection | true = true>(
+    selection?: S & $.Exact<schema.SnapshotResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.SnapshotResult, schema.SnapshotResultSelection | true, S>>;
+  deleteSnapshot<S extends schema.SnapshotResultSelection | true = true>(
     args: schema.MutationDeleteSnapshotArgs,
-    selection?: S & $.Exact<schema.SnapshotSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Snapshot, schema.SnapshotSelection | true, S>>;
-  restoreSnapshot<S extends schema.SnapshotSelection | true = true>(
+    selection?: S & $.Exact<schema.SnapshotResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.SnapshotResult, schema.SnapshotResultSelection | true, S>>;
+  restoreSnapshot<S extends schema.SnapshotResultSelection | true = true>(
     args: schema.MutationRestoreSnapshotArgs,
-    selection?: S & $.Exact<schema.SnapshotSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Snapshot, schema.SnapshotSelection | true, S>>;
-  switchSnapshotRevision<S extends schema.SnapshotSelection | true = true>(
+    selection?: S & $.Exact<schema.SnapshotResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.SnapshotResult, schema.SnapshotResultSelection | true, S>>;
+  switchSnapshotRevision<S extends schema.SnapshotResultSelection | true = true>(
     args: schema.MutationSwitchSnapshotRevisionArgs,
-    selection?: S & $.Exact<schema.SnapshotSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Snapshot, schema.SnapshotSelection | true, S>>;
+    selection?: S & $.Exact<schema.SnapshotResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.SnapshotResult, schema.SnapshotResultSelection | true, S>>;
   purgeSnapshot(
     args: schema.MutationPurgeSnapshotArgs,
   ): Promise<string>;
@@ -711,38 +711,38 @@ export interface SpecQLMutations {
   ): Promise<
     $.FieldResult<schema.SnapshotBatchItem[], schema.SnapshotBatchItemSelection | true, S>
   >;
-  createPing<S extends schema.PingSelection | true = true>(
+  createPing<S extends schema.PingResultSelection | true = true>(
     args: schema.MutationCreatePingArgs,
-    selection?: S & $.Exact<schema.PingSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Ping, schema.PingSelection | true, S>>;
-  updatePing<S extends schema.PingSelection | true = true>(
+    selection?: S & $.Exact<schema.PingResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.PingResult, schema.PingResultSelection | true, S>>;
+  updatePing<S extends schema.PingResultSelection | true = true>(
     args: schema.MutationUpdatePingArgs,
-    selection?: S & $.Exact<schema.PingSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Ping, schema.PingSelection | true, S>>;
-  setPingStatus<S extends schema.PingSelection | true = true>(
+    selection?: S & $.Exact<schema.PingResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.PingResult, schema.PingResultSelection | true, S>>;
+  setPingStatus<S extends schema.PingResultSelection | true = true>(
     args: schema.MutationSetPingStatusArgs,
-    selection?: S & $.Exact<schema.PingSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Ping, schema.PingSelection | true, S>>;
-  patchPing<S extends schema.PingSelection | true = true>(
+    selection?: S & $.Exact<schema.PingResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.PingResult, schema.PingResultSelection | true, S>>;
+  patchPing<S extends schema.PingResultSelection | true = true>(
     args: schema.MutationPatchPingArgs,
-    selection?: S & $.Exact<schema.PingSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Ping, schema.PingSelection | true, S>>;
-  modifyPing<S extends schema.PingSelection | true = true>(
+    selection?: S & $.Exact<schema.PingResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.PingResult, schema.PingResultSelection | true, S>>;
+  modifyPing<S extends schema.PingResultSelection | true = true>(
     args: schema.MutationModifyPingArgs,
-    selection?: S & $.Exact<schema.PingSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Ping, schema.PingSelection | true, S>>;
-  deletePing<S extends schema.PingSelection | true = true>(
+    selection?: S & $.Exact<schema.PingResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.PingResult, schema.PingResultSelection | true, S>>;
+  deletePing<S extends schema.PingResultSelection | true = true>(
     args: schema.MutationDeletePingArgs,
-    selection?: S & $.Exact<schema.PingSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Ping, schema.PingSelection | true, S>>;
-  restorePing<S extends schema.PingSelection | true = true>(
+    selection?: S & $.Exact<schema.PingResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.PingResult, schema.PingResultSelection | true, S>>;
+  restorePing<S extends schema.PingResultSelection | true = true>(
     args: schema.MutationRestorePingArgs,
-    selection?: S & $.Exact<schema.PingSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Ping, schema.PingSelection | true, S>>;
-  switchPingRevision<S extends schema.PingSelection | true = true>(
+    selection?: S & $.Exact<schema.PingResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.PingResult, schema.PingResultSelection | true, S>>;
+  switchPingRevision<S extends schema.PingResultSelection | true = true>(
     args: schema.MutationSwitchPingRevisionArgs,
-    selection?: S & $.Exact<schema.PingSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Ping, schema.PingSelection | true, S>>;
+    selection?: S & $.Exact<schema.PingResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.PingResult, schema.PingResultSelection | true, S>>;
   purgePing(
     args: schema.MutationPurgePingArgs,
   ): Promise<string>;
@@ -754,38 +754,38 @@ export interface SpecQLMutations {
     args: schema.MutationDeletePingsArgs,
     selection?: S & $.Exact<schema.PingBatchItemSelection | true, S>,
   ): Promise<$.FieldResult<schema.PingBatchItem[], schema.PingBatchItemSelection | true, S>>;
-  createPong<S extends schema.PongSelection | true = true>(
+  createPong<S extends schema.PongResultSelection | true = true>(
     args: schema.MutationCreatePongArgs,
-    selection?: S & $.Exact<schema.PongSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Pong, schema.PongSelection | true, S>>;
-  updatePong<S extends schema.PongSelection | true = true>(
+    selection?: S & $.Exact<schema.PongResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.PongResult, schema.PongResultSelection | true, S>>;
+  updatePong<S extends schema.PongResultSelection | true = true>(
     args: schema.MutationUpdatePongArgs,
-    selection?: S & $.Exact<schema.PongSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Pong, schema.PongSelection | true, S>>;
-  setPongStatus<S extends schema.PongSelection | true = true>(
+    selection?: S & $.Exact<schema.PongResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.PongResult, schema.PongResultSelection | true, S>>;
+  setPongStatus<S extends schema.PongResultSelection | true = true>(
     args: schema.MutationSetPongStatusArgs,
-    selection?: S & $.Exact<schema.PongSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Pong, schema.PongSelection | true, S>>;
-  patchPong<S extends schema.PongSelection | true = true>(
+    selection?: S & $.Exact<schema.PongResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.PongResult, schema.PongResultSelection | true, S>>;
+  patchPong<S extends schema.PongResultSelection | true = true>(
     args: schema.MutationPatchPongArgs,
-    selection?: S & $.Exact<schema.PongSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Pong, schema.PongSelection | true, S>>;
-  modifyPong<S extends schema.PongSelection | true = true>(
+    selection?: S & $.Exact<schema.PongResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.PongResult, schema.PongResultSelection | true, S>>;
+  modifyPong<S extends schema.PongResultSelection | true = true>(
     args: schema.MutationModifyPongArgs,
-    selection?: S & $.Exact<schema.PongSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Pong, schema.PongSelection | true, S>>;
-  deletePong<S extends schema.PongSelection | true = true>(
+    selection?: S & $.Exact<schema.PongResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.PongResult, schema.PongResultSelection | true, S>>;
+  deletePong<S extends schema.PongResultSelection | true = true>(
     args: schema.MutationDeletePongArgs,
-    selection?: S & $.Exact<schema.PongSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Pong, schema.PongSelection | true, S>>;
-  restorePong<S extends schema.PongSelection | true = true>(
+    selection?: S & $.Exact<schema.PongResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.PongResult, schema.PongResultSelection | true, S>>;
+  restorePong<S extends schema.PongResultSelection | true = true>(
     args: schema.MutationRestorePongArgs,
-    selection?: S & $.Exact<schema.PongSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Pong, schema.PongSelection | true, S>>;
-  switchPongRevision<S extends schema.PongSelection | true = true>(
+    selection?: S & $.Exact<schema.PongResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.PongResult, schema.PongResultSelection | true, S>>;
+  switchPongRevision<S extends schema.PongResultSelection | true = true>(
     args: schema.MutationSwitchPongRevisionArgs,
-    selection?: S & $.Exact<schema.PongSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Pong, schema.PongSelection | true, S>>;
+    selection?: S & $.Exact<schema.PongResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.PongResult, schema.PongResultSelection | true, S>>;
   purgePong(
     args: schema.MutationPurgePongArgs,
   ): Promise<string>;
@@ -797,38 +797,38 @@ export interface SpecQLMutations {
     args: schema.MutationDeletePongsArgs,
     selection?: S & $.Exact<schema.PongBatchItemSelection | true, S>,
   ): Promise<$.FieldResult<schema.PongBatchItem[], schema.PongBatchItemSelection | true, S>>;
-  createBooking<S extends schema.BookingSelection | true = true>(
+  createBooking<S extends schema.BookingResultSelection | true = true>(
     args: schema.MutationCreateBookingArgs,
-    selection?: S & $.Exact<schema.BookingSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Booking, schema.BookingSelection | true, S>>;
-  updateBooking<S extends schema.BookingSelection | true = true>(
+    selection?: S & $.Exact<schema.BookingResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.BookingResult, schema.BookingResultSelection | true, S>>;
+  updateBooking<S extends schema.BookingResultSelection | true = true>(
     args: schema.MutationUpdateBookingArgs,
-    selection?: S & $.Exact<schema.BookingSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Booking, schema.BookingSelection | true, S>>;
-  setBookingStatus<S extends schema.BookingSelection | true = true>(
+    selection?: S & $.Exact<schema.BookingResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.BookingResult, schema.BookingResultSelection | true, S>>;
+  setBookingStatus<S extends schema.BookingResultSelection | true = true>(
     args: schema.MutationSetBookingStatusArgs,
-    selection?: S & $.Exact<schema.BookingSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Booking, schema.BookingSelection | true, S>>;
-  patchBooking<S extends schema.BookingSelection | true = true>(
+    selection?: S & $.Exact<schema.BookingResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.BookingResult, schema.BookingResultSelection | true, S>>;
+  patchBooking<S extends schema.BookingResultSelection | true = true>(
     args: schema.MutationPatchBookingArgs,
-    selection?: S & $.Exact<schema.BookingSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Booking, schema.BookingSelection | true, S>>;
-  modifyBooking<S extends schema.BookingSelection | true = true>(
+    selection?: S & $.Exact<schema.BookingResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.BookingResult, schema.BookingResultSelection | true, S>>;
+  modifyBooking<S extends schema.BookingResultSelection | true = true>(
     args: schema.MutationModifyBookingArgs,
-    selection?: S & $.Exact<schema.BookingSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Booking, schema.BookingSelection | true, S>>;
-  deleteBooking<S extends schema.BookingSelection | true = true>(
+    selection?: S & $.Exact<schema.BookingResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.BookingResult, schema.BookingResultSelection | true, S>>;
+  deleteBooking<S extends schema.BookingResultSelection | true = true>(
     args: schema.MutationDeleteBookingArgs,
-    selection?: S & $.Exact<schema.BookingSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Booking, schema.BookingSelection | true, S>>;
-  restoreBooking<S extends schema.BookingSelection | true = true>(
+    selection?: S & $.Exact<schema.BookingResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.BookingResult, schema.BookingResultSelection | true, S>>;
+  restoreBooking<S extends schema.BookingResultSelection | true = true>(
     args: schema.MutationRestoreBookingArgs,
-    selection?: S & $.Exact<schema.BookingSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Booking, schema.BookingSelection | true, S>>;
-  switchBookingRevision<S extends schema.BookingSelection | true = true>(
+    selection?: S & $.Exact<schema.BookingResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.BookingResult, schema.BookingResultSelection | true, S>>;
+  switchBookingRevision<S extends schema.BookingResultSelection | true = true>(
     args: schema.MutationSwitchBookingRevisionArgs,
-    selection?: S & $.Exact<schema.BookingSelection | true, S>,
-  ): Promise<$.FieldResult<schema.Booking, schema.BookingSelection | true, S>>;
+    selection?: S & $.Exact<schema.BookingResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.BookingResult, schema.BookingResultSelection | true, S>>;
   purgeBooking(
     args: schema.MutationPurgeBookingArgs,
   ): Promise<string>;
@@ -976,6 +976,10 @@ export const meta: $.SchemaMeta = {
       totalCount: "Int!",
     },
     ArticleEdge: { cursor: "String", node: "Article!" },
+    ArticleResult: {
+      node: "Article!",
+      changed: "Boolean!",
+    },
     BatchError: { code: "String!", message: "String!" },
     Blob: {
       digest: "String!",
@@ -1009,6 +1013,10 @@ export const meta: $.SchemaMeta = {
       totalCount: "Int!",
     },
     BookingEdge: { cursor: "String", node: "Booking!" },
+    BookingResult: {
+      node: "Booking!",
+      changed: "Boolean!",
+    },
     Circle: { radius: "Float!" },
     Club: {
       id: "ID!",
@@ -1037,6 +1045,7 @@ export const meta: $.SchemaMeta = {
       totalCount: "Int!",
     },
     ClubEdge: { cursor: "String", node: "Club!" },
+    ClubResult: { node: "Club!", changed: "Boolean!" },
     Collar: {
       id: "ID!",
       meta: "ResourceMeta!",
@@ -1064,6 +1073,10 @@ export const meta: $.SchemaMeta = {
       totalCount: "Int!",
     },
     CollarEdge: { cursor: "String", node: "Collar!" },
+    CollarResult: {
+      node: "Collar!",
+      changed: "Boolean!",
+    },
     Contact: { name: "String!", email: "String!" },
     Doc: {
       id: "ID!",
@@ -1089,6 +1102,7 @@ export const meta: $.SchemaMeta = {
       totalCount: "Int!",
     },
     DocEdge: { cursor: "String", node: "Doc!" },
+    DocResult: { node: "Doc!", changed: "Boolean!" },
     Everything: {
       id: "ID!",
       meta: "ResourceMeta!",
@@ -1131,6 +1145,10 @@ export const meta: $.SchemaMeta = {
       cursor: "String",
       node: "Everything!",
     },
+    EverythingResult: {
+      node: "Everything!",
+      changed: "Boolean!",
+    },
     Memo: {
       id: "ID!",
       meta: "ResourceMeta!",
@@ -1158,6 +1176,7 @@ export const meta: $.SchemaMeta = {
       totalCount: "Int!",
     },
     MemoEdge: { cursor: "String", node: "Memo!" },
+    MemoResult: { node: "Memo!", changed: "Boolean!" },
     Mutation: {
       uploadBlob: [
         "Blob!",
@@ -1167,7 +1186,7 @@ export const meta: $.SchemaMeta = {
         },
       ],
       createDoc: [
-        "Doc!",
+        "DocResult!",
         {
           input: "DocInput!",
           id: "ID",
@@ -1175,7 +1194,7 @@ export const meta: $.SchemaMeta = {
         },
       ],
       updateDoc: [
-        "Doc!",
+        "DocResult!",
         {
           id: "ID!",
           input: "DocInput!",
@@ -1184,14 +1203,14 @@ export const meta: $.SchemaMeta = {
         },
       ],
       setDocStatus: [
-        "Doc!",
+        "DocResult!",
         {
           id: "ID!",
           status: "RevisionStatus!",
         },
       ],
       patchDoc: [
-        "Doc!",
+        "DocResult!",
         {
           id: "ID!",
           patch: "[JsonPatchOperation!]!",
@@ -1199,17 +1218,17 @@ export const meta: $.SchemaMeta = {
         },
       ],
       modifyDoc: [
-        "Doc!",
+        "DocResult!",
         {
           id: "ID!",
           input: "DocInput!",
           expectedRevisionId: "ID",
         },
       ],
-      deleteDoc: ["Doc!", { id: "ID!" }],
-      restoreDoc: ["Doc!", { id: "ID!" }],
+      deleteDoc: ["DocResult!", { id: "ID!" }],
+      restoreDoc: ["DocResult!", { id: "ID!" }],
       switchDocRevision: [
-        "Doc!",
+        "DocResult!",
         {
           id: "ID!",
           revisionId: "ID!",
@@ -1228,7 +1247,7 @@ export const meta: $.SchemaMeta = {
         { ids: "[ID!]!" },
       ],
       createEverything: [
-        "Everything!",
+        "EverythingResult!",
         {
           input: "EverythingInput!",
           id: "ID",
@@ -1236,7 +1255,7 @@ export const meta: $.SchemaMeta = {
         },
       ],
       updateEverything: [
-        "Everything!",
+        "EverythingResult!",
         {
           id: "ID!",
           input: "EverythingInput!",
@@ -1245,14 +1264,14 @@ export const meta: $.SchemaMeta = {
         },
       ],
       setEverythingStatus: [
-        "Everything!",
+        "EverythingResult!",
         {
           id: "ID!",
           status: "RevisionStatus!",
         },
       ],
       patchEverything: [
-        "Everything!",
+        "EverythingResult!",
         {
           id: "ID!",
           patch: "[JsonPatchOperation!]!",
@@ -1260,7 +1279,7 @@ export const meta: $.SchemaMeta = {
         },
       ],
       modifyEverything: [
-        "Everything!",
+        "EverythingResult!",
         {
           id: "ID!",
           input: "EverythingInput!",
@@ -1268,15 +1287,15 @@ export const meta: $.SchemaMeta = {
         },
       ],
       deleteEverything: [
-        "Everything!",
+        "EverythingResult!",
         { id: "ID!" },
       ],
       restoreEverything: [
-        "Everything!",
+        "EverythingResult!",
         { id: "ID!" },
       ],
       switchEverythingRevision: [
-        "Everything!",
+        "EverythingResult!",
         {
           id: "ID!",
           revisionId: "ID!",
@@ -1295,7 +1314,7 @@ export const meta: $.SchemaMeta = {
         { ids: "[ID!]!" },
       ],
       createArticle: [
-        "Article!",
+        "ArticleResult!",
         {
           input: "ArticleInput!",
           id: "ID",
@@ -1303,7 +1322,7 @@ export const meta: $.SchemaMeta = {
         },
       ],
       updateArticle: [
-        "Article!",
+        "ArticleResult!",
         {
           id: "ID!",
           input: "ArticleInput!",
@@ -1312,14 +1331,14 @@ export const meta: $.SchemaMeta = {
         },
       ],
       setArticleStatus: [
-        "Article!",
+        "ArticleResult!",
         {
           id: "ID!",
           status: "RevisionStatus!",
         },
       ],
       patchArticle: [
-        "Article!",
+        "ArticleResult!",
         {
           id: "ID!",
           patch: "[JsonPatchOperation!]!",
@@ -1327,7 +1346,7 @@ export const meta: $.SchemaMeta = {
         },
       ],
       modifyArticle: [
-        "Article!",
+        "ArticleResult!",
         {
           id: "ID!",
           input: "ArticleInput!",
@@ -1335,15 +1354,15 @@ export const meta: $.SchemaMeta = {
         },
       ],
       deleteArticle: [
-        "Article!",
+        "ArticleResult!",
         { id: "ID!" },
       ],
       restoreArticle: [
-        "Article!",
+        "ArticleResult!",
         { id: "ID!" },
       ],
       switchArticleRevision: [
-        "Article!",
+        "ArticleResult!",
         {
           id: "ID!",
           revisionId: "ID!",
@@ -1362,7 +1381,7 @@ export const meta: $.SchemaMeta = {
         { ids: "[ID!]!" },
       ],
       createUser: [
-        "User!",
+        "UserResult!",
         {
           input: "UserInput!",
           id: "ID",
@@ -1370,7 +1389,7 @@ export const meta: $.SchemaMeta = {
         },
       ],
       updateUser: [
-        "User!",
+        "UserResult!",
         {
           id: "ID!",
           input: "UserInput!",
@@ -1379,14 +1398,14 @@ export const meta: $.SchemaMeta = {
         },
       ],
       setUserStatus: [
-        "User!",
+        "UserResult!",
         {
           id: "ID!",
           status: "RevisionStatus!",
         },
       ],
       patchUser: [
-        "User!",
+        "UserResult!",
         {
           id: "ID!",
           patch: "[JsonPatchOperation!]!",
@@ -1394,17 +1413,23 @@ export const meta: $.SchemaMeta = {
         },
       ],
       modifyUser: [
-        "User!",
+        "UserResult!",
         {
           id: "ID!",
           input: "UserInput!",
           expectedRevisionId: "ID",
         },
       ],
-      deleteUser: ["User!", { id: "ID!" }],
-      restoreUser: ["User!", { id: "ID!" }],
+      deleteUser: [
+        "UserResult!",
+        { id: "ID!" },
+      ],
+      restoreUser: [
+        "UserResult!",
+        { id: "ID!" },
+      ],
       switchUserRevision: [
-        "User!",
+        "UserResult!",
         {
           id: "ID!",
           revisionId: "ID!",
@@ -1423,7 +1448,7 @@ export const meta: $.SchemaMeta = {
         { ids: "[ID!]!" },
       ],
       createSeat: [
-        "Seat!",
+        "SeatResult!",
         {
           input: "SeatInput!",
           id: "ID",
@@ -1431,7 +1456,7 @@ export const meta: $.SchemaMeta = {
         },
       ],
       updateSeat: [
-        "Seat!",
+        "SeatResult!",
         {
           id: "ID!",
           input: "SeatInput!",
@@ -1440,14 +1465,14 @@ export const meta: $.SchemaMeta = {
         },
       ],
       setSeatStatus: [
-        "Seat!",
+        "SeatResult!",
         {
           id: "ID!",
           status: "RevisionStatus!",
         },
       ],
       patchSeat: [
-        "Seat!",
+        "SeatResult!",
         {
           id: "ID!",
           patch: "[JsonPatchOperation!]!",
@@ -1455,17 +1480,23 @@ export const meta: $.SchemaMeta = {
         },
       ],
       modifySeat: [
-        "Seat!",
+        "SeatResult!",
         {
           id: "ID!",
           input: "SeatInput!",
           expectedRevisionId: "ID",
         },
       ],
-      deleteSeat: ["Seat!", { id: "ID!" }],
-      restoreSeat: ["Seat!", { id: "ID!" }],
+      deleteSeat: [
+        "SeatResult!",
+        { id: "ID!" },
+      ],
+      restoreSeat: [
+        "SeatResult!",
+        { id: "ID!" },
+      ],
       switchSeatRevision: [
-        "Seat!",
+        "SeatResult!",
         {
           id: "ID!",
           revisionId: "ID!",
@@ -1484,7 +1515,7 @@ export const meta: $.SchemaMeta = {
         { ids: "[ID!]!" },
       ],
       createOwner: [
-        "Owner!",
+        "OwnerResult!",
         {
           input: "OwnerInput!",
           id: "ID",
@@ -1492,7 +1523,7 @@ export const meta: $.SchemaMeta = {
         },
       ],
       updateOwner: [
-        "Owner!",
+        "OwnerResult!",
         {
           id: "ID!",
           input: "OwnerInput!",
@@ -1501,14 +1532,14 @@ export const meta: $.SchemaMeta = {
         },
       ],
       setOwnerStatus: [
-        "Owner!",
+        "OwnerResult!",
         {
           id: "ID!",
           status: "RevisionStatus!",
         },
       ],
       patchOwner: [
-        "Owner!",
+        "OwnerResult!",
         {
           id: "ID!",
           patch: "[JsonPatchOperation!]!",
@@ -1516,17 +1547,23 @@ export const meta: $.SchemaMeta = {
         },
       ],
       modifyOwner: [
-        "Owner!",
+        "OwnerResult!",
         {
           id: "ID!",
           input: "OwnerInput!",
           expectedRevisionId: "ID",
         },
       ],
-      deleteOwner: ["Owner!", { id: "ID!" }],
-      restoreOwner: ["Owner!", { id: "ID!" }],
+      deleteOwner: [
+        "OwnerResult!",
+        { id: "ID!" },
+      ],
+      restoreOwner: [
+        "OwnerResult!",
+        { id: "ID!" },
+      ],
       switchOwnerRevision: [
-        "Owner!",
+        "OwnerResult!",
         {
           id: "ID!",
           revisionId: "ID!",
@@ -1545,7 +1582,7 @@ export const meta: $.SchemaMeta = {
         { ids: "[ID!]!" },
       ],
       createPet: [
-        "Pet!",
+        "PetResult!",
         {
           input: "PetInput!",
           id: "ID",
@@ -1553,7 +1590,7 @@ export const meta: $.SchemaMeta = {
         },
       ],
       updatePet: [
-        "Pet!",
+        "PetResult!",
         {
           id: "ID!",
           input: "PetInput!",
@@ -1562,14 +1599,14 @@ export const meta: $.SchemaMeta = {
         },
       ],
       setPetStatus: [
-        "Pet!",
+        "PetResult!",
         {
           id: "ID!",
           status: "RevisionStatus!",
         },
       ],
       patchPet: [
-        "Pet!",
+        "PetResult!",
         {
           id: "ID!",
           patch: "[JsonPatchOperation!]!",
@@ -1577,17 +1614,17 @@ export const meta: $.SchemaMeta = {
         },
       ],
       modifyPet: [
-        "Pet!",
+        "PetResult!",
         {
           id: "ID!",
           input: "PetInput!",
           expectedRevisionId: "ID",
         },
       ],
-      deletePet: ["Pet!", { id: "ID!" }],
-      restorePet: ["Pet!", { id: "ID!" }],
+      deletePet: ["PetResult!", { id: "ID!" }],
+      restorePet: ["PetResult!", { id: "ID!" }],
       switchPetRevision: [
-        "Pet!",
+        "PetResult!",
         {
           id: "ID!",
           revisionId: "ID!",
@@ -1606,7 +1643,7 @@ export const meta: $.SchemaMeta = {
         { ids: "[ID!]!" },
       ],
       createToy: [
-        "Toy!",
+        "ToyResult!",
         {
           input: "ToyInput!",
           id: "ID",
@@ -1614,7 +1651,7 @@ export const meta: $.SchemaMeta = {
         },
       ],
       updateToy: [
-        "Toy!",
+        "ToyResult!",
         {
           id: "ID!",
           input: "ToyInput!",
@@ -1623,14 +1660,14 @@ export const meta: $.SchemaMeta = {
         },
       ],
       setToyStatus: [
-        "Toy!",
+        "ToyResult!",
         {
           id: "ID!",
           status: "RevisionStatus!",
         },
       ],
       patchToy: [
-        "Toy!",
+        "ToyResult!",
         {
           id: "ID!",
           patch: "[JsonPatchOperation!]!",
@@ -1638,17 +1675,17 @@ export const meta: $.SchemaMeta = {
         },
       ],
       modifyToy: [
-        "Toy!",
+        "ToyResult!",
         {
           id: "ID!",
           input: "ToyInput!",
           expectedRevisionId: "ID",
         },
       ],
-      deleteToy: ["Toy!", { id: "ID!" }],
-      restoreToy: ["Toy!", { id: "ID!" }],
+      deleteToy: ["ToyResult!", { id: "ID!" }],
+      restoreToy: ["ToyResult!", { id: "ID!" }],
       switchToyRevision: [
-        "Toy!",
+        "ToyResult!",
         {
           id: "ID!",
           revisionId: "ID!",
@@ -1667,7 +1704,7 @@ export const meta: $.SchemaMeta = {
         { ids: "[ID!]!" },
       ],
       createClub: [
-        "Club!",
+        "ClubResult!",
         {
           input: "ClubInput!",
           id: "ID",
@@ -1675,7 +1712,7 @@ export const meta: $.SchemaMeta = {
         },
       ],
       updateClub: [
-        "Club!",
+        "ClubResult!",
         {
           id: "ID!",
           input: "ClubInput!",
@@ -1684,14 +1721,14 @@ export const meta: $.SchemaMeta = {
         },
       ],
       setClubStatus: [
-        "Club!",
+        "ClubResult!",
         {
           id: "ID!",
           status: "RevisionStatus!",
         },
       ],
       patchClub: [
-        "Club!",
+        "ClubResult!",
         {
           id: "ID!",
           patch: "[JsonPatchOperation!]!",
@@ -1699,17 +1736,23 @@ export const meta: $.SchemaMeta = {
         },
       ],
       modifyClub: [
-        "Club!",
+        "ClubResult!",
         {
           id: "ID!",
           input: "ClubInput!",
           expectedRevisionId: "ID",
         },
       ],
-      deleteClub: ["Club!", { id: "ID!" }],
-      restoreClub: ["Club!", { id: "ID!" }],
+      deleteClub: [
+        "ClubResult!",
+        { id: "ID!" },
+      ],
+      restoreClub: [
+        "ClubResult!",
+        { id: "ID!" },
+      ],
       switchClubRevision: [
-        "Club!",
+        "ClubResult!",
         {
           id: "ID!",
           revisionId: "ID!",
@@ -1728,7 +1771,7 @@ export const meta: $.SchemaMeta = {
         { ids: "[ID!]!" },
       ],
       createVet: [
-        "Vet!",
+        "VetResult!",
         {
           input: "VetInput!",
           id: "ID",
@@ -1736,7 +1779,7 @@ export const meta: $.SchemaMeta = {
         },
       ],
       updateVet: [
-        "Vet!",
+        "VetResult!",
         {
           id: "ID!",
           input: "VetInput!",
@@ -1745,14 +1788,14 @@ export const meta: $.SchemaMeta = {
         },
       ],
       setVetStatus: [
-        "Vet!",
+        "VetResult!",
         {
           id: "ID!",
           status: "RevisionStatus!",
         },
       ],
       patchVet: [
-        "Vet!",
+        "VetResult!",
         {
           id: "ID!",
           patch: "[JsonPatchOperation!]!",
@@ -1760,17 +1803,17 @@ export const meta: $.SchemaMeta = {
         },
       ],
       modifyVet: [
-        "Vet!",
+        "VetResult!",
         {
           id: "ID!",
           input: "VetInput!",
           expectedRevisionId: "ID",
         },
       ],
-      deleteVet: ["Vet!", { id: "ID!" }],
-      restoreVet: ["Vet!", { id: "ID!" }],
+      deleteVet: ["VetResult!", { id: "ID!" }],
+      restoreVet: ["VetResult!", { id: "ID!" }],
       switchVetRevision: [
-        "Vet!",
+        "VetResult!",
         {
           id: "ID!",
           revisionId: "ID!",
@@ -1789,7 +1832,7 @@ export const meta: $.SchemaMeta = {
         { ids: "[ID!]!" },
       ],
       createMemo: [
-        "Memo!",
+        "MemoResult!",
         {
           input: "MemoInput!",
           id: "ID",
@@ -1797,7 +1840,7 @@ export const meta: $.SchemaMeta = {
         },
       ],
       updateMemo: [
-        "Memo!",
+        "MemoResult!",
         {
           id: "ID!",
           input: "MemoInput!",
@@ -1806,14 +1849,14 @@ export const meta: $.SchemaMeta = {
         },
       ],
       setMemoStatus: [
-        "Memo!",
+        "MemoResult!",
         {
           id: "ID!",
           status: "RevisionStatus!",
         },
       ],
       patchMemo: [
-        "Memo!",
+        "MemoResult!",
         {
           id: "ID!",
           patch: "[JsonPatchOperation!]!",
@@ -1821,17 +1864,23 @@ export const meta: $.SchemaMeta = {
         },
       ],
       modifyMemo: [
-        "Memo!",
+        "MemoResult!",
         {
           id: "ID!",
           input: "MemoInput!",
           expectedRevisionId: "ID",
         },
       ],
-      deleteMemo: ["Memo!", { id: "ID!" }],
-      restoreMemo: ["Memo!", { id: "ID!" }],
+      deleteMemo: [
+        "MemoResult!",
+        { id: "ID!" },
+      ],
+      restoreMemo: [
+        "MemoResult!",
+        { id: "ID!" },
+      ],
       switchMemoRevision: [
-        "Memo!",
+        "MemoResult!",
         {
           id: "ID!",
           revisionId: "ID!",
@@ -1850,7 +1899,7 @@ export const meta: $.SchemaMeta = {
         { ids: "[ID!]!" },
       ],
       createCollar: [
-        "Collar!",
+        "CollarResult!",
         {
           input: "CollarInput!",
           id: "ID",
@@ -1858,7 +1907,7 @@ export const meta: $.SchemaMeta = {
         },
       ],
       updateCollar: [
-        "Collar!",
+        "CollarResult!",
         {
           id: "ID!",
           input: "CollarInput!",
@@ -1867,14 +1916,14 @@ export const meta: $.SchemaMeta = {
         },
       ],
       setCollarStatus: [
-        "Collar!",
+        "CollarResult!",
         {
           id: "ID!",
           status: "RevisionStatus!",
         },
       ],
       patchCollar: [
-        "Collar!",
+        "CollarResult!",
         {
           id: "ID!",
           patch: "[JsonPatchOperation!]!",
@@ -1882,17 +1931,23 @@ export const meta: $.SchemaMeta = {
         },
       ],
       modifyCollar: [
-        "Collar!",
+        "CollarResult!",
         {
           id: "ID!",
           input: "CollarInput!",
           expectedRevisionId: "ID",
         },
       ],
-      deleteCollar: ["Collar!", { id: "ID!" }],
-      restoreCollar: ["Collar!", { id: "ID!" }],
+      deleteCollar: [
+        "CollarResult!",
+        { id: "ID!" },
+      ],
+      restoreCollar: [
+        "CollarResult!",
+        { id: "ID!" },
+      ],
       switchCollarRevision: [
-        "Collar!",
+        "CollarResult!",
         {
           id: "ID!",
           revisionId: "ID!",
@@ -1911,7 +1966,7 @@ export const meta: $.SchemaMeta = {
         { ids: "[ID!]!" },
       ],
       createSnapshot: [
-        "Snapshot!",
+        "SnapshotResult!",
         {
           input: "SnapshotInput!",
           id: "ID",
@@ -1919,7 +1974,7 @@ export const meta: $.SchemaMeta = {
         },
       ],
       updateSnapshot: [
-        "Snapshot!",
+        "SnapshotResult!",
         {
           id: "ID!",
           input: "SnapshotInput!",
@@ -1928,14 +1983,14 @@ export const meta: $.SchemaMeta = {
         },
       ],
       setSnapshotStatus: [
-        "Snapshot!",
+        "SnapshotResult!",
         {
           id: "ID!",
           status: "RevisionStatus!",
         },
       ],
       patchSnapshot: [
-        "Snapshot!",
+        "SnapshotResult!",
         {
           id: "ID!",
           patch: "[JsonPatchOperation!]!",
@@ -1943,7 +1998,7 @@ export const meta: $.SchemaMeta = {
         },
       ],
       modifySnapshot: [
-        "Snapshot!",
+        "SnapshotResult!",
         {
           id: "ID!",
           input: "SnapshotInput!",
@@ -1951,15 +2006,15 @@ export const meta: $.SchemaMeta = {
         },
       ],
       deleteSnapshot: [
-        "Snapshot!",
+        "SnapshotResult!",
         { id: "ID!" },
       ],
       restoreSnapshot: [
-        "Snapshot!",
+        "SnapshotResult!",
         { id: "ID!" },
       ],
       switchSnapshotRevision: [
-        "Snapshot!",
+        "SnapshotResult!",
         {
           id: "ID!",
           revisionId: "ID!",
@@ -1978,7 +2033,7 @@ export const meta: $.SchemaMeta = {
         { ids: "[ID!]!" },
       ],
       createPing: [
-        "Ping!",
+        "PingResult!",
         {
           input: "PingInput!",
           id: "ID",
@@ -1986,7 +2041,7 @@ export const meta: $.SchemaMeta = {
         },
       ],
       updatePing: [
-        "Ping!",
+        "PingResult!",
         {
           id: "ID!",
           input: "PingInput!",
@@ -1995,14 +2050,14 @@ export const meta: $.SchemaMeta = {
         },
       ],
       setPingStatus: [
-        "Ping!",
+        "PingResult!",
         {
           id: "ID!",
           status: "RevisionStatus!",
         },
       ],
       patchPing: [
-        "Ping!",
+        "PingResult!",
         {
           id: "ID!",
           patch: "[JsonPatchOperation!]!",
@@ -2010,17 +2065,23 @@ export const meta: $.SchemaMeta = {
         },
       ],
       modifyPing: [
-        "Ping!",
+        "PingResult!",
         {
           id: "ID!",
           input: "PingInput!",
           expectedRevisionId: "ID",
         },
       ],
-      deletePing: ["Ping!", { id: "ID!" }],
-      restorePing: ["Ping!", { id: "ID!" }],
+      deletePing: [
+        "PingResult!",
+        { id: "ID!" },
+      ],
+      restorePing: [
+        "PingResult!",
+        { id: "ID!" },
+      ],
       switchPingRevision: [
-        "Ping!",
+        "PingResult!",
         {
           id: "ID!",
           revisionId: "ID!",
@@ -2039,7 +2100,7 @@ export const meta: $.SchemaMeta = {
         { ids: "[ID!]!" },
       ],
       createPong: [
-        "Pong!",
+        "PongResult!",
         {
           input: "PongInput!",
           id: "ID",
@@ -2047,7 +2108,7 @@ export const meta: $.SchemaMeta = {
         },
       ],
       updatePong: [
-        "Pong!",
+        "PongResult!",
         {
           id: "ID!",
           input: "PongInput!",
@@ -2056,14 +2117,14 @@ export const meta: $.SchemaMeta = {
         },
       ],
       setPongStatus: [
-        "Pong!",
+        "PongResult!",
         {
           id: "ID!",
           status: "RevisionStatus!",
         },
       ],
       patchPong: [
-        "Pong!",
+        "PongResult!",
         {
           id: "ID!",
           patch: "[JsonPatchOperation!]!",
@@ -2071,17 +2132,23 @@ export const meta: $.SchemaMeta = {
         },
       ],
       modifyPong: [
-        "Pong!",
+        "PongResult!",
         {
           id: "ID!",
           input: "PongInput!",
           expectedRevisionId: "ID",
         },
       ],
-      deletePong: ["Pong!", { id: "ID!" }],
-      restorePong: ["Pong!", { id: "ID!" }],
+      deletePong: [
+        "PongResult!",
+        { id: "ID!" },
+      ],
+      restorePong: [
+        "PongResult!",
+        { id: "ID!" },
+      ],
       switchPongRevision: [
-        "Pong!",
+        "PongResult!",
         {
           id: "ID!",
           revisionId: "ID!",
@@ -2100,7 +2167,7 @@ export const meta: $.SchemaMeta = {
         { ids: "[ID!]!" },
       ],
       createBooking: [
-        "Booking!",
+        "BookingResult!",
         {
           input: "BookingInput!",
           id: "ID",
@@ -2108,7 +2175,7 @@ export const meta: $.SchemaMeta = {
         },
       ],
       updateBooking: [
-        "Booking!",
+        "BookingResult!",
         {
           id: "ID!",
           input: "BookingInput!",
@@ -2117,14 +2184,14 @@ export const meta: $.SchemaMeta = {
         },
       ],
       setBookingStatus: [
-        "Booking!",
+        "BookingResult!",
         {
           id: "ID!",
           status: "RevisionStatus!",
         },
       ],
       patchBooking: [
-        "Booking!",
+        "BookingResult!",
         {
           id: "ID!",
           patch: "[JsonPatchOperation!]!",
@@ -2132,7 +2199,7 @@ export const meta: $.SchemaMeta = {
         },
       ],
       modifyBooking: [
-        "Booking!",
+        "BookingResult!",
         {
           id: "ID!",
           input: "BookingInput!",
@@ -2140,15 +2207,15 @@ export const meta: $.SchemaMeta = {
         },
       ],
       deleteBooking: [
-        "Booking!",
+        "BookingResult!",
         { id: "ID!" },
       ],
       restoreBooking: [
-        "Booking!",
+        "BookingResult!",
         { id: "ID!" },
       ],
       switchBookingRevision: [
-        "Booking!",
+        "BookingResult!",
         {
           id: "ID!",
           revisionId: "ID!",
@@ -2264,6 +2331,7 @@ export const meta: $.SchemaMeta = {
       totalCount: "Int!",
     },
     OwnerEdge: { cursor: "String", node: "Owner!" },
+    OwnerResult: { node: "Owner!", changed: "Boolean!" },
     PageInfo: {
       hasNextPage: "Boolean!",
       hasPreviousPage: "Boolean!",
@@ -2306,6 +2374,7 @@ export const meta: $.SchemaMeta = {
       totalCount: "Int!",
     },
     PetEdge: { cursor: "String", node: "Pet!" },
+    PetResult: { node: "Pet!", changed: "Boolean!" },
     Ping: {
       id: "ID!",
       meta: "ResourceMeta!",
@@ -2345,6 +2414,7 @@ export const meta: $.SchemaMeta = {
       totalCount: "Int!",
     },
     PingEdge: { cursor: "String", node: "Ping!" },
+    PingResult: { node: "Ping!", changed: "Boolean!" },
     Point: { x: "Int!", y: "Int!" },
     Pong: {
       id: "ID!",
@@ -2385,6 +2455,7 @@ export const meta: $.SchemaMeta = {
       totalCount: "Int!",
     },
     PongEdge: { cursor: "String", node: "Pong!" },
+    PongResult: { node: "Pong!", changed: "Boolean!" },
     Query: {
       doc: [
         "Doc",
@@ -2765,6 +2836,7 @@ export const meta: $.SchemaMeta = {
       totalCount: "Int!",
     },
     SeatEdge: { cursor: "String", node: "Seat!" },
+    SeatResult: { node: "Seat!", changed: "Boolean!" },
     Snapshot: {
       id: "ID!",
       meta: "ResourceMeta!",
@@ -2791,6 +2863,10 @@ export const meta: $.SchemaMeta = {
       totalCount: "Int!",
     },
     SnapshotEdge: { cursor: "String", node: "Snapshot!" },
+    SnapshotResult: {
+      node: "Snapshot!",
+      changed: "Boolean!",
+    },
     Square: { side: "Float!" },
     Toy: {
       id: "ID!",
@@ -2818,6 +2894,7 @@ export const meta: $.SchemaMeta = {
       totalCount: "Int!",
     },
     ToyEdge: { cursor: "String", node: "Toy!" },
+    ToyResult: { node: "Toy!", changed: "Boolean!" },
     User: {
       id: "ID!",
       meta: "ResourceMeta!",
@@ -2844,6 +2921,7 @@ export const meta: $.SchemaMeta = {
       totalCount: "Int!",
     },
     UserEdge: { cursor: "String", node: "User!" },
+    UserResult: { node: "User!", changed: "Boolean!" },
     Vet: {
       id: "ID!",
       meta: "ResourceMeta!",
@@ -2868,6 +2946,7 @@ export const meta: $.SchemaMeta = {
       totalCount: "Int!",
     },
     VetEdge: { cursor: "String", node: "Vet!" },
+    VetResult: { node: "Vet!", changed: "Boolean!" },
   },
   unions: { CircleOrSquare: ["Circle", "Square"] },
   connections: {

@@ -761,6 +761,24 @@ export interface ArticleEdgeSelection {
   node?: true | ArticleSelection;
 }
 
+/**
+ * What a mutation of one Article answers: the Article as the mutation left it, and whether the
+ * mutation changed anything (false for a no-op: an update with identical data, a switch to the
+ * current revision).
+ */
+export interface ArticleResult {
+  __typename: "ArticleResult";
+  node: Article;
+  changed: boolean;
+}
+
+/** What to select on `ArticleResult`; naming no field selects the default. */
+export interface ArticleResultSelection {
+  __typename?: boolean;
+  node?: true | ArticleSelection;
+  changed?: boolean;
+}
+
 /** The outcome of one item of a batch mutation. */
 export interface BatchError {
   __typename: "BatchError";
@@ -865,6 +883,24 @@ export interface BookingEdgeSelection {
   node?: true | BookingSelection;
 }
 
+/**
+ * What a mutation of one Booking answers: the Booking as the mutation left it, and whether the
+ * mutation changed anything (false for a no-op: an update with identical data, a switch to the
+ * current revision).
+ */
+export interface BookingResult {
+  __typename: "BookingResult";
+  node: Booking;
+  changed: boolean;
+}
+
+/** What to select on `BookingResult`; naming no field selects the default. */
+export interface BookingResultSelection {
+  __typename?: boolean;
+  node?: true | BookingSelection;
+  changed?: boolean;
+}
+
 export interface Circle {
   __typename: "Circle";
   radius: number;
@@ -950,6 +986,24 @@ export interface ClubEdgeSelection {
   node?: true | ClubSelection;
 }
 
+/**
+ * What a mutation of one Club answers: the Club as the mutation left it, and whether the mutation
+ * changed anything (false for a no-op: an update with identical data, a switch to the current
+ * revision).
+ */
+export interface ClubResult {
+  __typename: "ClubResult";
+  node: Club;
+  changed: boolean;
+}
+
+/** What to select on `ClubResult`; naming no field selects the default. */
+export interface ClubResultSelection {
+  __typename?: boolean;
+  node?: true | ClubSelection;
+  changed?: boolean;
+}
+
 export interface Collar {
   __typename: "Collar";
   id: string;
@@ -1022,6 +1076,24 @@ export interface CollarEdgeSelection {
   __typename?: boolean;
   cursor?: boolean;
   node?: true | CollarSelection;
+}
+
+/**
+ * What a mutation of one Collar answers: the Collar as the mutation left it, and whether the
+ * mutation changed anything (false for a no-op: an update with identical data, a switch to the
+ * current revision).
+ */
+export interface CollarResult {
+  __typename: "CollarResult";
+  node: Collar;
+  changed: boolean;
+}
+
+/** What to select on `CollarResult`; naming no field selects the default. */
+export interface CollarResultSelection {
+  __typename?: boolean;
+  node?: true | CollarSelection;
+  changed?: boolean;
 }
 
 export interface Contact {
@@ -1109,6 +1181,24 @@ export interface DocEdgeSelection {
   __typename?: boolean;
   cursor?: boolean;
   node?: true | DocSelection;
+}
+
+/**
+ * What a mutation of one Doc answers: the Doc as the mutation left it, and whether the mutation
+ * changed anything (false for a no-op: an update with identical data, a switch to the current
+ * revision).
+ */
+export interface DocResult {
+  __typename: "DocResult";
+  node: Doc;
+  changed: boolean;
+}
+
+/** What to select on `DocResult`; naming no field selects the default. */
+export interface DocResultSelection {
+  __typename?: boolean;
+  node?: true | DocSelection;
+  changed?: boolean;
 }
 
 export interface Everything {
@@ -1209,6 +1299,24 @@ export interface EverythingEdgeSelection {
   node?: true | EverythingSelection;
 }
 
+/**
+ * What a mutation of one Everything answers: the Everything as the mutation left it, and whether
+ * the mutation changed anything (false for a no-op: an update with identical data, a switch to the
+ * current revision).
+ */
+export interface EverythingResult {
+  __typename: "EverythingResult";
+  node: Everything;
+  changed: boolean;
+}
+
+/** What to select on `EverythingResult`; naming no field selects the default. */
+export interface EverythingResultSelection {
+  __typename?: boolean;
+  node?: true | EverythingSelection;
+  changed?: boolean;
+}
+
 export interface Memo {
   __typename: "Memo";
   id: string;
@@ -1283,182 +1391,200 @@ export interface MemoEdgeSelection {
   node?: true | MemoSelection;
 }
 
+/**
+ * What a mutation of one Memo answers: the Memo as the mutation left it, and whether the mutation
+ * changed anything (false for a no-op: an update with identical data, a switch to the current
+ * revision).
+ */
+export interface MemoResult {
+  __typename: "MemoResult";
+  node: Memo;
+  changed: boolean;
+}
+
+/** What to select on `MemoResult`; naming no field selects the default. */
+export interface MemoResultSelection {
+  __typename?: boolean;
+  node?: true | MemoSelection;
+  changed?: boolean;
+}
+
 export interface Mutation {
   __typename: "Mutation";
   uploadBlob: Blob;
-  createDoc: Doc;
-  updateDoc: Doc;
-  setDocStatus: Doc;
-  patchDoc: Doc;
-  modifyDoc: Doc;
-  deleteDoc: Doc;
-  restoreDoc: Doc;
-  switchDocRevision: Doc;
+  createDoc: DocResult;
+  updateDoc: DocResult;
+  setDocStatus: DocResult;
+  patchDoc: DocResult;
+  modifyDoc: DocResult;
+  deleteDoc: DocResult;
+  restoreDoc: DocResult;
+  switchDocRevision: DocResult;
   purgeDoc: string;
   createDocs: DocBatchItem[];
   deleteDocs: DocBatchItem[];
-  createEverything: Everything;
-  updateEverything: Everything;
-  setEverythingStatus: Everything;
-  patchEverything: Everything;
-  modifyEverything: Everything;
-  deleteEverything: Everything;
-  restoreEverything: Everything;
-  switchEverythingRevision: Everything;
+  createEverything: EverythingResult;
+  updateEverything: EverythingResult;
+  setEverythingStatus: EverythingResult;
+  patchEverything: EverythingResult;
+  modifyEverything: EverythingResult;
+  deleteEverything: EverythingResult;
+  restoreEverything: EverythingResult;
+  switchEverythingRevision: EverythingResult;
   purgeEverything: string;
   createEverythings: EverythingBatchItem[];
   deleteEverythings: EverythingBatchItem[];
-  createArticle: Article;
-  updateArticle: Article;
-  setArticleStatus: Article;
-  patchArticle: Article;
-  modifyArticle: Article;
-  deleteArticle: Article;
-  restoreArticle: Article;
-  switchArticleRevision: Article;
+  createArticle: ArticleResult;
+  updateArticle: ArticleResult;
+  setArticleStatus: ArticleResult;
+  patchArticle: ArticleResult;
+  modifyArticle: ArticleResult;
+  deleteArticle: ArticleResult;
+  restoreArticle: ArticleResult;
+  switchArticleRevision: ArticleResult;
   purgeArticle: string;
   createArticles: ArticleBatchItem[];
   deleteArticles: ArticleBatchItem[];
-  createUser: User;
-  updateUser: User;
-  setUserStatus: User;
-  patchUser: User;
-  modifyUser: User;
-  deleteUser: User;
-  restoreUser: User;
-  switchUserRevision: User;
+  createUser: UserResult;
+  updateUser: UserResult;
+  setUserStatus: UserResult;
+  patchUser: UserResult;
+  modifyUser: UserResult;
+  deleteUser: UserResult;
+  restoreUser: UserResult;
+  switchUserRevision: UserResult;
   purgeUser: string;
   createUsers: UserBatchItem[];
   deleteUsers: UserBatchItem[];
-  createSeat: Seat;
-  updateSeat: Seat;
-  setSeatStatus: Seat;
-  patchSeat: Seat;
-  modifySeat: Seat;
-  deleteSeat: Seat;
-  restoreSeat: Seat;
-  switchSeatRevision: Seat;
+  createSeat: SeatResult;
+  updateSeat: SeatResult;
+  setSeatStatus: SeatResult;
+  patchSeat: SeatResult;
+  modifySeat: SeatResult;
+  deleteSeat: SeatResult;
+  restoreSeat: SeatResult;
+  switchSeatRevision: SeatResult;
   purgeSeat: string;
   createSeats: SeatBatchItem[];
   deleteSeats: SeatBatchItem[];
-  createOwner: Owner;
-  updateOwner: Owner;
-  setOwnerStatus: Owner;
-  patchOwner: Owner;
-  modifyOwner: Owner;
-  deleteOwner: Owner;
-  restoreOwner: Owner;
-  switchOwnerRevision: Owner;
+  createOwner: OwnerResult;
+  updateOwner: OwnerResult;
+  setOwnerStatus: OwnerResult;
+  patchOwner: OwnerResult;
+  modifyOwner: OwnerResult;
+  deleteOwner: OwnerResult;
+  restoreOwner: OwnerResult;
+  switchOwnerRevision: OwnerResult;
   purgeOwner: string;
   createOwners: OwnerBatchItem[];
   deleteOwners: OwnerBatchItem[];
-  createPet: Pet;
-  updatePet: Pet;
-  setPetStatus: Pet;
-  patchPet: Pet;
-  modifyPet: Pet;
-  deletePet: Pet;
-  restorePet: Pet;
-  switchPetRevision: Pet;
+  createPet: PetResult;
+  updatePet: PetResult;
+  setPetStatus: PetResult;
+  patchPet: PetResult;
+  modifyPet: PetResult;
+  deletePet: PetResult;
+  restorePet: PetResult;
+  switchPetRevision: PetResult;
   purgePet: string;
   createPets: PetBatchItem[];
   deletePets: PetBatchItem[];
-  createToy: Toy;
-  updateToy: Toy;
-  setToyStatus: Toy;
-  patchToy: Toy;
-  modifyToy: Toy;
-  deleteToy: Toy;
-  restoreToy: Toy;
-  switchToyRevision: Toy;
+  createToy: ToyResult;
+  updateToy: ToyResult;
+  setToyStatus: ToyResult;
+  patchToy: ToyResult;
+  modifyToy: ToyResult;
+  deleteToy: ToyResult;
+  restoreToy: ToyResult;
+  switchToyRevision: ToyResult;
   purgeToy: string;
   createToys: ToyBatchItem[];
   deleteToys: ToyBatchItem[];
-  createClub: Club;
-  updateClub: Club;
-  setClubStatus: Club;
-  patchClub: Club;
-  modifyClub: Club;
-  deleteClub: Club;
-  restoreClub: Club;
-  switchClubRevision: Club;
+  createClub: ClubResult;
+  updateClub: ClubResult;
+  setClubStatus: ClubResult;
+  patchClub: ClubResult;
+  modifyClub: ClubResult;
+  deleteClub: ClubResult;
+  restoreClub: ClubResult;
+  switchClubRevision: ClubResult;
   purgeClub: string;
   createClubs: ClubBatchItem[];
   deleteClubs: ClubBatchItem[];
-  createVet: Vet;
-  updateVet: Vet;
-  setVetStatus: Vet;
-  patchVet: Vet;
-  modifyVet: Vet;
-  deleteVet: Vet;
-  restoreVet: Vet;
-  switchVetRevision: Vet;
+  createVet: VetResult;
+  updateVet: VetResult;
+  setVetStatus: VetResult;
+  patchVet: VetResult;
+  modifyVet: VetResult;
+  deleteVet: VetResult;
+  restoreVet: VetResult;
+  switchVetRevision: VetResult;
   purgeVet: string;
   createVets: VetBatchItem[];
   deleteVets: VetBatchItem[];
-  createMemo: Memo;
-  updateMemo: Memo;
-  setMemoStatus: Memo;
-  patchMemo: Memo;
-  modifyMemo: Memo;
-  deleteMemo: Memo;
-  restoreMemo: Memo;
-  switchMemoRevision: Memo;
+  createMemo: MemoResult;
+  updateMemo: MemoResult;
+  setMemoStatus: MemoResult;
+  patchMemo: MemoResult;
+  modifyMemo: MemoResult;
+  deleteMemo: MemoResult;
+  restoreMemo: MemoResult;
+  switchMemoRevision: MemoResult;
   purgeMemo: string;
   createMemos: MemoBatchItem[];
   deleteMemos: MemoBatchItem[];
-  createCollar: Collar;
-  updateCollar: Collar;
-  setCollarStatus: Collar;
-  patchCollar: Collar;
-  modifyCollar: Collar;
-  deleteCollar: Collar;
-  restoreCollar: Collar;
-  switchCollarRevision: Collar;
+  createCollar: CollarResult;
+  updateCollar: CollarResult;
+  setCollarStatus: CollarResult;
+  patchCollar: CollarResult;
+  modifyCollar: CollarResult;
+  deleteCollar: CollarResult;
+  restoreCollar: CollarResult;
+  switchCollarRevision: CollarResult;
   purgeCollar: string;
   createCollars: CollarBatchItem[];
   deleteCollars: CollarBatchItem[];
-  createSnapshot: Snapshot;
-  updateSnapshot: Snapshot;
-  setSnapshotStatus: Snapshot;
-  patchSnapshot: Snapshot;
-  modifySnapshot: Snapshot;
-  deleteSnapshot: Snapshot;
-  restoreSnapshot: Snapshot;
-  switchSnapshotRevision: Snapshot;
+  createSnapshot: SnapshotResult;
+  updateSnapshot: SnapshotResult;
+  setSnapshotStatus: SnapshotResult;
+  patchSnapshot: SnapshotResult;
+  modifySnapshot: SnapshotResult;
+  deleteSnapshot: SnapshotResult;
+  restoreSnapshot: SnapshotResult;
+  switchSnapshotRevision: SnapshotResult;
   purgeSnapshot: string;
   createSnapshots: SnapshotBatchItem[];
   deleteSnapshots: SnapshotBatchItem[];
-  createPing: Ping;
-  updatePing: Ping;
-  setPingStatus: Ping;
-  patchPing: Ping;
-  modifyPing: Ping;
-  deletePing: Ping;
-  restorePing: Ping;
-  switchPingRevision: Ping;
+  createPing: PingResult;
+  updatePing: PingResult;
+  setPingStatus: PingResult;
+  patchPing: PingResult;
+  modifyPing: PingResult;
+  deletePing: PingResult;
+  restorePing: PingResult;
+  switchPingRevision: PingResult;
   purgePing: string;
   createPings: PingBatchItem[];
   deletePings: PingBatchItem[];
-  createPong: Pong;
-  updatePong: Pong;
-  setPongStatus: Pong;
-  patchPong: Pong;
-  modifyPong: Pong;
-  deletePong: Pong;
-  restorePong: Pong;
-  switchPongRevision: Pong;
+  createPong: PongResult;
+  updatePong: PongResult;
+  setPongStatus: PongResult;
+  patchPong: PongResult;
+  modifyPong: PongResult;
+  deletePong: PongResult;
+  restorePong: PongResult;
+  switchPongRevision: PongResult;
   purgePong: string;
   createPongs: PongBatchItem[];
   deletePongs: PongBatchItem[];
-  createBooking: Booking;
-  updateBooking: Booking;
-  setBookingStatus: Booking;
-  patchBooking: Booking;
-  modifyBooking: Booking;
-  deleteBooking: Booking;
-  restoreBooking: Booking;
-  switchBookingRevision: Booking;
+  createBooking: BookingResult;
+  updateBooking: BookingResult;
+  setBookingStatus: BookingResult;
+  patchBooking: BookingResult;
+  modifyBooking: BookingResult;
+  deleteBooking: BookingResult;
+  restoreBooking: BookingResult;
+  switchBookingRevision: BookingResult;
   purgeBooking: string;
   createBookings: BookingBatchItem[];
   deleteBookings: BookingBatchItem[];
@@ -2692,6 +2818,24 @@ export interface OwnerEdgeSelection {
   node?: true | OwnerSelection;
 }
 
+/**
+ * What a mutation of one Owner answers: the Owner as the mutation left it, and whether the mutation
+ * changed anything (false for a no-op: an update with identical data, a switch to the current
+ * revision).
+ */
+export interface OwnerResult {
+  __typename: "OwnerResult";
+  node: Owner;
+  changed: boolean;
+}
+
+/** What to select on `OwnerResult`; naming no field selects the default. */
+export interface OwnerResultSelection {
+  __typename?: boolean;
+  node?: true | OwnerSelection;
+  changed?: boolean;
+}
+
 export interface PageInfo {
   __typename: "PageInfo";
   hasNextPage: boolean;
@@ -2796,6 +2940,24 @@ export interface PetEdgeSelection {
   node?: true | PetSelection;
 }
 
+/**
+ * What a mutation of one Pet answers: the Pet as the mutation left it, and whether the mutation
+ * changed anything (false for a no-op: an update with identical data, a switch to the current
+ * revision).
+ */
+export interface PetResult {
+  __typename: "PetResult";
+  node: Pet;
+  changed: boolean;
+}
+
+/** What to select on `PetResult`; naming no field selects the default. */
+export interface PetResultSelection {
+  __typename?: boolean;
+  node?: true | PetSelection;
+  changed?: boolean;
+}
+
 export interface Ping {
   __typename: "Ping";
   id: string;
@@ -2881,6 +3043,24 @@ export interface PingEdgeSelection {
   __typename?: boolean;
   cursor?: boolean;
   node?: true | PingSelection;
+}
+
+/**
+ * What a mutation of one Ping answers: the Ping as the mutation left it, and whether the mutation
+ * changed anything (false for a no-op: an update with identical data, a switch to the current
+ * revision).
+ */
+export interface PingResult {
+  __typename: "PingResult";
+  node: Ping;
+  changed: boolean;
+}
+
+/** What to select on `PingResult`; naming no field selects the default. */
+export interface PingResultSelection {
+  __typename?: boolean;
+  node?: true | PingSelection;
+  changed?: boolean;
 }
 
 export interface Point {
@@ -2981,6 +3161,24 @@ export interface PongEdgeSelection {
   __typename?: boolean;
   cursor?: boolean;
   node?: true | PongSelection;
+}
+
+/**
+ * What a mutation of one Pong answers: the Pong as the mutation left it, and whether the mutation
+ * changed anything (false for a no-op: an update with identical data, a switch to the current
+ * revision).
+ */
+export interface PongResult {
+  __typename: "PongResult";
+  node: Pong;
+  changed: boolean;
+}
+
+/** What to select on `PongResult`; naming no field selects the default. */
+export interface PongResultSelection {
+  __typename?: boolean;
+  node?: true | PongSelection;
+  changed?: boolean;
 }
 
 export interface Query {
@@ -3466,6 +3664,24 @@ export interface SeatEdgeSelection {
   node?: true | SeatSelection;
 }
 
+/**
+ * What a mutation of one Seat answers: the Seat as the mutation left it, and whether the mutation
+ * changed anything (false for a no-op: an update with identical data, a switch to the current
+ * revision).
+ */
+export interface SeatResult {
+  __typename: "SeatResult";
+  node: Seat;
+  changed: boolean;
+}
+
+/** What to select on `SeatResult`; naming no field selects the default. */
+export interface SeatResultSelection {
+  __typename?: boolean;
+  node?: true | SeatSelection;
+  changed?: boolean;
+}
+
 export interface Snapshot {
   __typename: "Snapshot";
   id: string;
@@ -3536,6 +3752,24 @@ export interface SnapshotEdgeSelection {
   __typename?: boolean;
   cursor?: boolean;
   node?: true | SnapshotSelection;
+}
+
+/**
+ * What a mutation of one Snapshot answers: the Snapshot as the mutation left it, and whether the
+ * mutation changed anything (false for a no-op: an update with identical data, a switch to the
+ * current revision).
+ */
+export interface SnapshotResult {
+  __typename: "SnapshotResult";
+  node: Snapshot;
+  changed: boolean;
+}
+
+/** What to select on `SnapshotResult`; naming no field selects the default. */
+export interface SnapshotResultSelection {
+  __typename?: boolean;
+  node?: true | SnapshotSelection;
+  changed?: boolean;
 }
 
 export interface Square {
@@ -3627,6 +3861,24 @@ export interface ToyEdgeSelection {
   node?: true | ToySelection;
 }
 
+/**
+ * What a mutation of one Toy answers: the Toy as the mutation left it, and whether the mutation
+ * changed anything (false for a no-op: an update with identical data, a switch to the current
+ * revision).
+ */
+export interface ToyResult {
+  __typename: "ToyResult";
+  node: Toy;
+  changed: boolean;
+}
+
+/** What to select on `ToyResult`; naming no field selects the default. */
+export interface ToyResultSelection {
+  __typename?: boolean;
+  node?: true | ToySelection;
+  changed?: boolean;
+}
+
 export interface User {
   __typename: "User";
   id: string;
@@ -3697,6 +3949,24 @@ export interface UserEdgeSelection {
   __typename?: boolean;
   cursor?: boolean;
   node?: true | UserSelection;
+}
+
+/**
+ * What a mutation of one User answers: the User as the mutation left it, and whether the mutation
+ * changed anything (false for a no-op: an update with identical data, a switch to the current
+ * revision).
+ */
+export interface UserResult {
+  __typename: "UserResult";
+  node: User;
+  changed: boolean;
+}
+
+/** What to select on `UserResult`; naming no field selects the default. */
+export interface UserResultSelection {
+  __typename?: boolean;
+  node?: true | UserSelection;
+  changed?: boolean;
 }
 
 export interface Vet {
@@ -3771,6 +4041,24 @@ export interface VetEdgeSelection {
   __typename?: boolean;
   cursor?: boolean;
   node?: true | VetSelection;
+}
+
+/**
+ * What a mutation of one Vet answers: the Vet as the mutation left it, and whether the mutation
+ * changed anything (false for a no-op: an update with identical data, a switch to the current
+ * revision).
+ */
+export interface VetResult {
+  __typename: "VetResult";
+  node: Vet;
+  changed: boolean;
+}
+
+/** What to select on `VetResult`; naming no field selects the default. */
+export interface VetResultSelection {
+  __typename?: boolean;
+  node?: true | VetSelection;
+  changed?: boolean;
 }
 
 // ---------------- Unions

@@ -20,38 +20,38 @@ export interface SpecQLMutations {
     args: schema.MutationUploadBlobArgs,
     selection?: S & $.Exact<schema.BlobSelection | true, S>,
   ): Promise<$.FieldResult<schema.Blob, schema.BlobSelection | true, S>>;
-  createGallery<S extends schema.GallerySelection | true = true>(
+  createGallery<S extends schema.GalleryResultSelection | true = true>(
     args: schema.MutationCreateGalleryArgs,
-    selection?: S & $.Exact<schema.GallerySelection | true, S>,
-  ): Promise<$.FieldResult<schema.Gallery, schema.GallerySelection | true, S>>;
-  updateGallery<S extends schema.GallerySelection | true = true>(
+    selection?: S & $.Exact<schema.GalleryResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.GalleryResult, schema.GalleryResultSelection | true, S>>;
+  updateGallery<S extends schema.GalleryResultSelection | true = true>(
     args: schema.MutationUpdateGalleryArgs,
-    selection?: S & $.Exact<schema.GallerySelection | true, S>,
-  ): Promise<$.FieldResult<schema.Gallery, schema.GallerySelection | true, S>>;
-  setGalleryStatus<S extends schema.GallerySelection | true = true>(
+    selection?: S & $.Exact<schema.GalleryResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.GalleryResult, schema.GalleryResultSelection | true, S>>;
+  setGalleryStatus<S extends schema.GalleryResultSelection | true = true>(
     args: schema.MutationSetGalleryStatusArgs,
-    selection?: S & $.Exact<schema.GallerySelection | true, S>,
-  ): Promise<$.FieldResult<schema.Gallery, schema.GallerySelection | true, S>>;
-  patchGallery<S extends schema.GallerySelection | true = true>(
+    selection?: S & $.Exact<schema.GalleryResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.GalleryResult, schema.GalleryResultSelection | true, S>>;
+  patchGallery<S extends schema.GalleryResultSelection | true = true>(
     args: schema.MutationPatchGalleryArgs,
-    selection?: S & $.Exact<schema.GallerySelection | true, S>,
-  ): Promise<$.FieldResult<schema.Gallery, schema.GallerySelection | true, S>>;
-  modifyGallery<S extends schema.GallerySelection | true = true>(
+    selection?: S & $.Exact<schema.GalleryResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.GalleryResult, schema.GalleryResultSelection | true, S>>;
+  modifyGallery<S extends schema.GalleryResultSelection | true = true>(
     args: schema.MutationModifyGalleryArgs,
-    selection?: S & $.Exact<schema.GallerySelection | true, S>,
-  ): Promise<$.FieldResult<schema.Gallery, schema.GallerySelection | true, S>>;
-  deleteGallery<S extends schema.GallerySelection | true = true>(
+    selection?: S & $.Exact<schema.GalleryResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.GalleryResult, schema.GalleryResultSelection | true, S>>;
+  deleteGallery<S extends schema.GalleryResultSelection | true = true>(
     args: schema.MutationDeleteGalleryArgs,
-    selection?: S & $.Exact<schema.GallerySelection | true, S>,
-  ): Promise<$.FieldResult<schema.Gallery, schema.GallerySelection | true, S>>;
-  restoreGallery<S extends schema.GallerySelection | true = true>(
+    selection?: S & $.Exact<schema.GalleryResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.GalleryResult, schema.GalleryResultSelection | true, S>>;
+  restoreGallery<S extends schema.GalleryResultSelection | true = true>(
     args: schema.MutationRestoreGalleryArgs,
-    selection?: S & $.Exact<schema.GallerySelection | true, S>,
-  ): Promise<$.FieldResult<schema.Gallery, schema.GallerySelection | true, S>>;
-  switchGalleryRevision<S extends schema.GallerySelection | true = true>(
+    selection?: S & $.Exact<schema.GalleryResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.GalleryResult, schema.GalleryResultSelection | true, S>>;
+  switchGalleryRevision<S extends schema.GalleryResultSelection | true = true>(
     args: schema.MutationSwitchGalleryRevisionArgs,
-    selection?: S & $.Exact<schema.GallerySelection | true, S>,
-  ): Promise<$.FieldResult<schema.Gallery, schema.GallerySelection | true, S>>;
+    selection?: S & $.Exact<schema.GalleryResultSelection | true, S>,
+  ): Promise<$.FieldResult<schema.GalleryResult, schema.GalleryResultSelection | true, S>>;
   purgeGallery(
     args: schema.MutationPurgeGalleryArgs,
   ): Promise<string>;
@@ -127,6 +127,10 @@ export const meta: $.SchemaMeta = {
       totalCount: "Int!",
     },
     GalleryEdge: { cursor: "String", node: "Gallery!" },
+    GalleryResult: {
+      node: "Gallery!",
+      changed: "Boolean!",
+    },
     Mutation: {
       uploadBlob: [
         "Blob!",
@@ -136,7 +140,7 @@ export const meta: $.SchemaMeta = {
         },
       ],
       createGallery: [
-        "Gallery!",
+        "GalleryResult!",
         {
           input: "GalleryInput!",
           id: "ID",
@@ -144,7 +148,7 @@ export const meta: $.SchemaMeta = {
         },
       ],
       updateGallery: [
-        "Gallery!",
+        "GalleryResult!",
         {
           id: "ID!",
           input: "GalleryInput!",
@@ -153,14 +157,14 @@ export const meta: $.SchemaMeta = {
         },
       ],
       setGalleryStatus: [
-        "Gallery!",
+        "GalleryResult!",
         {
           id: "ID!",
           status: "RevisionStatus!",
         },
       ],
       patchGallery: [
-        "Gallery!",
+        "GalleryResult!",
         {
           id: "ID!",
           patch: "[JsonPatchOperation!]!",
@@ -168,7 +172,7 @@ export const meta: $.SchemaMeta = {
         },
       ],
       modifyGallery: [
-        "Gallery!",
+        "GalleryResult!",
         {
           id: "ID!",
           input: "GalleryInput!",
@@ -176,15 +180,15 @@ export const meta: $.SchemaMeta = {
         },
       ],
       deleteGallery: [
-        "Gallery!",
+        "GalleryResult!",
         { id: "ID!" },
       ],
       restoreGallery: [
-        "Gallery!",
+        "GalleryResult!",
         { id: "ID!" },
       ],
       switchGalleryRevision: [
-        "Gallery!",
+        "GalleryResult!",
         {
           id: "ID!",
           revisionId: "ID!",

@@ -294,17 +294,35 @@ export interface GalleryEdgeSelection {
   node?: true | GallerySelection;
 }
 
+/**
+ * What a mutation of one Gallery answers: the Gallery as the mutation left it, and whether the
+ * mutation changed anything (false for a no-op: an update with identical data, a switch to the
+ * current revision).
+ */
+export interface GalleryResult {
+  __typename: "GalleryResult";
+  node: Gallery;
+  changed: boolean;
+}
+
+/** What to select on `GalleryResult`; naming no field selects the default. */
+export interface GalleryResultSelection {
+  __typename?: boolean;
+  node?: true | GallerySelection;
+  changed?: boolean;
+}
+
 export interface Mutation {
   __typename: "Mutation";
   uploadBlob: Blob;
-  createGallery: Gallery;
-  updateGallery: Gallery;
-  setGalleryStatus: Gallery;
-  patchGallery: Gallery;
-  modifyGallery: Gallery;
-  deleteGallery: Gallery;
-  restoreGallery: Gallery;
-  switchGalleryRevision: Gallery;
+  createGallery: GalleryResult;
+  updateGallery: GalleryResult;
+  setGalleryStatus: GalleryResult;
+  patchGallery: GalleryResult;
+  modifyGallery: GalleryResult;
+  deleteGallery: GalleryResult;
+  restoreGallery: GalleryResult;
+  switchGalleryRevision: GalleryResult;
   purgeGallery: string;
   createGalleries: GalleryBatchItem[];
   deleteGalleries: GalleryBatchItem[];
