@@ -252,30 +252,42 @@ def _respond(
     return Response(_encode(body), status, headers=headers, media_type=media)
 
 
+_DRAIN_FACTOR = 4  # an oversized body is read on to this multiple of the limit to size it
+
+
+def _body_too_large(limit: int, actual: int, exact: bool) -> RequestError:
+    size = f"{actual} bytes" if exact else f"over {actual} bytes"
+    return RequestError(
+        413,
+        f"the body is {size}, over the limit of {limit}",
+        code="LIMIT_EXCEEDED",
+        limit="request body size",
+        maximum=limit,
+        actual=actual,
+    )
+
+
 async def _read_body(request: Request, limit: int) -> bytes:
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise RequestError(
-            413,
-            f"the body is {declared} bytes, over the limit of {limit}",
-            code="LIMIT_EXCEEDED",
-            limit="request body size",
-            maximum=limit,
-        )
+        raise _body_too_large(limit, int(declared), exact=True)
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
+    stream = request.stream()
+    async for chunk in stream:
         size += len(chunk)
         if size > limit:
-            raise RequestError(
-                413,
-                f"the body is over the limit of {limit} bytes",
-                code="LIMIT_EXCEEDED",
-                limit="request body size",
-                maximum=limit,
-            )
+            break
         chunks.append(chunk)
-    return b"".join(chunks)
+    else:
+        return b"".join(chunks)
+    # a chunked body without a length: read (and drop) the rest, within reason,
+    # so the error says how large it was
+    async for chunk in stream:
+        size += len(chunk)
+        if size > limit * _DRAIN_FACTOR:
+            raise _body_too_large(limit, size, exact=False)
+    raise _body_too_large(limit, size, exact=True)
 
 
 def _media_type(request: Request) -> str:

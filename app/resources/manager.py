@@ -110,17 +110,20 @@ MTIME_RESOLUTION = 1.0  # seconds: the coarsest modification time a store report
 
 
 def _valid_id(value: Any, what: str = "resource id") -> None:
-    """Ids are 1 to 128 printable characters without path separators."""
+    """Ids are 1 to 128 printable characters without path separators or
+    whitespace at either end (so an id that looks empty cannot exist)."""
     if (
         not isinstance(value, str)
         or not 0 < len(value) <= _MAX_ID
         or not value.isprintable()
+        or value.strip() != value
         or "/" in value
         or "\\" in value
     ):
+        shown = msgspec.json.encode(value).decode() if isinstance(value, str) else "this value"
         raise BadRequestError(
-            f"{what} {value!r} must be a string of 1 to {_MAX_ID} printable characters "
-            "without slashes"
+            f"{what} {shown} must be 1 to {_MAX_ID} printable characters, without slashes "
+            "and without whitespace at the start or end"
         )
 
 

@@ -29,8 +29,8 @@ def page_size(info: Any, first: int | None, last: int | None) -> tuple[int, bool
     if size is None:
         return limits.default_page_size, False
     name = "first" if first is not None else "last"
-    if size < 0:
-        raise BadRequestError(f"{name} must not be negative")
+    if size < 1:  # a count alone is `totalCount` without `nodes`/`edges`
+        raise BadRequestError(f"{name} must be at least 1, not {size}")
     if size > limits.max_page_size:
         raise LimitExceededError(name, limits.max_page_size, size)
     return size, last is not None

@@ -285,6 +285,9 @@ async def test_body_over_the_limit_is_413(make_client: MakeClient) -> None:
     (error,) = error_body(response, 413)
     assert error["extensions"]["code"] == "LIMIT_EXCEEDED"
     assert error["extensions"]["maximum"] == 2000
+    size = len(response.request.content)
+    assert error["extensions"]["actual"] == size
+    assert error["message"] == f"the body is {size} bytes, over the limit of 2000"
 
 
 async def test_streamed_body_over_the_limit_is_413(make_client: MakeClient) -> None:
@@ -301,6 +304,25 @@ async def test_streamed_body_over_the_limit_is_413(make_client: MakeClient) -> N
     assert "content-length" not in response.request.headers
     (error,) = error_body(response, 413)
     assert error["extensions"]["code"] == "LIMIT_EXCEEDED"
+    sent = len(b'{"query": "{ users { totalCount } }') + 10 * 500 + 2
+    assert error["extensions"]["actual"] == sent  # read to the end, within 4x the limit
+    assert error["extensions"]["maximum"] == 2000
+
+
+async def test_streamed_body_far_over_the_limit_reports_a_lower_bound(
+    make_client: MakeClient,
+) -> None:
+    client = await make_client(options=ApiOptions(limits=Limits(max_body_bytes=1000)))
+
+    async def chunks() -> AsyncIterator[bytes]:
+        for _ in range(100):
+            yield b" " * 1000
+
+    response = await client.http.post("/graphql", content=chunks(), headers={"content-type": JSON})
+    (error,) = error_body(response, 413)
+    actual = error["extensions"]["actual"]
+    assert 4000 < actual <= 5000
+    assert error["message"] == f"the body is over {actual} bytes, over the limit of 1000"
 
 
 # -- GraphiQL --------------------------------------------------------------

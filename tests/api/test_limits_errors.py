@@ -305,7 +305,9 @@ async def test_specql_error_from_a_hook_keeps_its_code(make_client: MakeClient) 
         raise ForbiddenError(f"{event.user} may not create users")
 
     client = await make_client(registry=registry)
-    error = await client.error(f"mutation {{ createUser(input: {user_input(1)}) {{ node {{ id }} }} }}")
+    error = await client.error(
+        f"mutation {{ createUser(input: {user_input(1)}) {{ node {{ id }} }} }}"
+    )
     assert error["extensions"] == {"code": "FORBIDDEN"}, error
     assert error["message"] == "anonymous may not create users"
     assert await count(client, "users") == 0
@@ -318,10 +320,14 @@ async def test_validator_problems_are_validation_failed(make_client: MakeClient)
     registry = Registry()
     registry.add_model(Widget, validators=[size_is_positive, name_is_not_blank])
     client = await make_client(registry=registry)
-    created = await client.data('mutation { createWidget(input: {name: "w", size: 2}) { node { size } } }')
+    created = await client.data(
+        'mutation { createWidget(input: {name: "w", size: 2}) { node { size } } }'
+    )
     assert created == {"createWidget": {"node": {"size": 2}}}
 
-    error = await client.error('mutation { createWidget(input: {name: " ", size: 0}) { node { id } } }')
+    error = await client.error(
+        'mutation { createWidget(input: {name: " ", size: 0}) { node { id } } }'
+    )
     assert error["extensions"] == {
         "code": "VALIDATION_FAILED",
         "problems": [

@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 from graphql import (
-    GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLUnionType,
@@ -115,9 +114,7 @@ class Mutations:
         draft_id = draft["node"]["id"]
         modified = {**make(1), **change}
         await self.run(f"modify{t}", "id: $id, input: $i", {"id": draft_id, "i": modified})
-        stable = await self.run(
-            f"set{t}Status", "id: $id, status: STABLE", {"id": draft_id}
-        )
+        stable = await self.run(f"set{t}Status", "id: $id, status: STABLE", {"id": draft_id})
         assert stable["changed"] is True and stable["node"]["revision"]["status"] == "STABLE"
         switched = await self.run(
             f"switch{t}Revision", "id: $id, revisionId: $r", {"id": rid, "r": first_revision}
@@ -175,9 +172,7 @@ async def test_every_answer_field_of_every_example_mutation(make_client: MakeCli
 
 
 @pytest.mark.parametrize("model", ["everything", "club", "toy"])
-async def test_every_answer_field_for_every_field_kind(
-    make_client: MakeClient, model: str
-) -> None:
+async def test_every_answer_field_for_every_field_kind(make_client: MakeClient, model: str) -> None:
     """A model with every field kind (nested Structs, lists of them, sets,
     dicts, unions, enums, blobs), and models with list-valued refs."""
     client = await make_client(build_test_registry(), options=OPTIONS)

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 from tests.api.conftest import GraphQLClient
 
-CREATE_USER = (
-    "mutation($i: UserInput!) { createUser(input: $i) { node { id email name revision { revisionId } } } }"
-)
+CREATE_USER = "mutation($i: UserInput!) { createUser(input: $i) { node { id email name revision { revisionId } } } }"
 
 
 async def _user(client: GraphQLClient, email: str = "new@x.org") -> dict[str, object]:
@@ -128,10 +126,13 @@ async def test_delete_restore_switch_purge(client: GraphQLClient) -> None:
     )
     assert switched["switchUserRevision"]["node"]["name"] == "New"
     await client.data("mutation($id: ID!) { deleteUser(id: $id) { node { id } } }", {"id": uid})
-    again = await client.error("mutation($id: ID!) { deleteUser(id: $id) { node { id } } }", {"id": uid})
+    again = await client.error(
+        "mutation($id: ID!) { deleteUser(id: $id) { node { id } } }", {"id": uid}
+    )
     assert again["extensions"]["code"] in ("CONFLICT", "NOT_FOUND")
     restored = await client.data(
-        "mutation($id: ID!) { restoreUser(id: $id) { node { name meta { isDeleted } } } }", {"id": uid}
+        "mutation($id: ID!) { restoreUser(id: $id) { node { name meta { isDeleted } } } }",
+        {"id": uid},
     )
     assert restored["restoreUser"]["node"]["meta"]["isDeleted"] is False
     purged = await client.data("mutation($id: ID!) { purgeUser(id: $id) }", {"id": uid})
