@@ -209,3 +209,36 @@ async def test_every_answer_field_for_every_field_kind(make_client: MakeClient, 
     await runner.all(lambda n: value, change)
     type_name = model[0].upper() + model[1:]
     assert runner.seen == mutations_of(schema, type_name, plural)
+
+
+async def test_every_field_of_every_query_resolves(make_client: MakeClient) -> None:
+    """Reads, the same way: every root query field of every model, with every
+    field selected, and with only the fields served without the payload."""
+    from app.example import seed
+
+    client = await make_client(options=OPTIONS)
+    await seed(client.manager)
+    schema = await served_schema(client)
+    await client.data(
+        "mutation($id: ID!) { deletePost(id: $id) { changed } }",
+        {"id": (await client.manager.search("post", {"title": {"eq": "Notes"}})).items[0].id},
+    )
+    for name, field in schema.query_type.fields.items():
+        if name.startswith("__") or name not in {"users", "posts", "comments"}:
+            continue
+        for include_deleted in ("false", "true"):
+            document = (
+                f"{{ {name}(includeDeleted: {include_deleted}) {every_field(field.type, 5)} }}"
+            )
+            result = await client.data(document)
+            nodes = result[name]["nodes"]
+            assert nodes and leaves(nodes) > 0, (name, result)
+            one = name[:-1]
+            single = schema.query_type.fields[one]
+            for node in nodes:
+                got = await client.data(
+                    f"query($id: ID!) {{ {one}(id: $id, includeDeleted: true) "
+                    f"{every_field(single.type, 5)} }}",
+                    {"id": node["id"]},
+                )
+                assert got[one]["id"] == node["id"]
