@@ -38,6 +38,7 @@ from app.storage.sql.runner import PAGE_SIZE, Db, SqliteRunner
 from app.storage.sql.statements import Statements
 
 Backfill = Callable[[str, list[str]], Awaitable[None]]
+Check = Callable[[str], Awaitable[None]]
 
 
 class _Reads:
@@ -203,7 +204,12 @@ class SqlMetaStore(_Reads, MetaStore):
     async def _read(self, fn: Callable[..., Any], *args: Any) -> Any:
         return await self._guard(self.runner.read(fn, *args))
 
-    async def open(self, specs: Sequence[ResourceSpec], backfill: Backfill | None = None) -> None:
+    async def open(
+        self,
+        specs: Sequence[ResourceSpec],
+        backfill: Backfill | None = None,
+        check: Check | None = None,
+    ) -> None:
         spec_list = list(specs)
         self.st.specs.update({s.name: s for s in spec_list})
         for spec in spec_list:
@@ -219,11 +225,16 @@ class SqlMetaStore(_Reads, MetaStore):
 
         changes: list[str] = []
 
-        def prepare(conn: sa.Connection) -> dict[str, list[str]]:
+        def prepare(conn: sa.Connection) -> tuple[tuple[str, ...], dict[str, list[str]]]:
             migrate.upgrade_system_tables(conn, changes)
-            return migrate.add_model_columns(conn, spec_list, changes)
+            changed = migrate.changed_shapes(conn, spec_list)
+            return changed, migrate.add_model_columns(conn, spec_list, changes)
 
-        pending = await self._guard(self.runner.ddl(prepare))
+        changed, pending = await self._guard(self.runner.ddl(prepare))
+        for model in changed:  # before a backfill decodes every resource with the model
+            if check is not None:
+                await check(model)
+            changes.append(f"{model}: recorded its changed field shapes")
         for model, paths in pending.items():
             if backfill is not None:
                 await backfill(model, paths)
@@ -267,6 +278,11 @@ class SqlMetaStore(_Reads, MetaStore):
     ) -> None:
         """Rewrite index values of existing resources (used by backfill)."""
         await self._guard(self.runner.write(ops.reindex, self.st, model, rows))
+
+    async def sample_current(self, spec: ResourceSpec, limit: int) -> list[RevisionKey]:
+        return await self._guard(  # type: ignore[no-any-return]
+            self.runner.ddl(lambda c: migrate.sample_current(c, spec, limit))
+        )
 
 
 class SqliteMetaStore(SqlMetaStore):

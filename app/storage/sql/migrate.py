@@ -4,7 +4,10 @@ Per-model tables follow the registered specs: a missing table is created; a
 new indexed path adds a column (or side table), which the caller backfills
 from current revisions before indexes, unique ones included, are built.
 Indexes of paths no longer indexed are dropped; their columns stay (harmless,
-and dropping columns is costly on SQLite).
+and dropping columns is costly on SQLite). Each model's field shapes are
+recorded too; those that changed since the last open are named for the caller
+to check against stored resources (``app.resources.compat``) before the new
+shapes are recorded.
 """
 
 from __future__ import annotations
@@ -23,7 +26,9 @@ from alembic.script import ScriptDirectory
 
 from alembic import command
 from app.errors import ConfigurationError
+from app.resources.compat import describe
 from app.resources.spec import ResourceSpec
+from app.storage.base import RevisionKey
 from app.storage.sql.tables import model_tables, models
 
 HEAD = "head"
@@ -38,11 +43,14 @@ class SchemaState:
         revision: the applied system-table migration, None on an empty database.
         head: the newest migration this installation ships.
         models: per registered model, ``up to date``, ``missing`` or what is pending.
+        changed: models with tables whose field shapes differ from those recorded
+            at the last open: the caller checks them against stored resources.
     """
 
     revision: str | None
     head: str | None
     models: dict[str, str]
+    changed: tuple[str, ...] = ()
 
     @property
     def up_to_date(self) -> bool:
@@ -97,7 +105,41 @@ def schema_state(conn: sa.Connection, specs: list[ResourceSpec]) -> SchemaState:
         state[spec.name] = (
             f"pending: new indexed fields {', '.join(new_paths)}" if new_paths else "up to date"
         )
-    return SchemaState(current_revision(conn), head, state)
+    present = [spec for spec in specs if state[spec.name] != "missing"]
+    return SchemaState(current_revision(conn), head, state, changed_shapes(conn, present))
+
+
+def changed_shapes(conn: sa.Connection, specs: list[ResourceSpec]) -> tuple[str, ...]:
+    """The models recorded at an earlier open whose field shapes differ now
+    (all of them on a database from before shapes were recorded)."""
+    inspector = sa.inspect(conn)
+    if not inspector.has_table(models.name):
+        return ()
+    if "shape" in {c["name"] for c in inspector.get_columns(models.name)}:
+        query = sa.select(models.c.name, models.c.shape)
+    else:  # system tables not yet migrated (specql db current reads, never migrates)
+        query = sa.select(models.c.name, sa.null())
+    recorded = {name: shape for name, shape in conn.execute(query)}
+    return tuple(
+        s.name for s in specs if s.name in recorded and recorded[s.name] != describe(s.model)
+    )
+
+
+def sample_current(conn: sa.Connection, spec: ResourceSpec, limit: int) -> list[RevisionKey]:
+    """Up to ``limit`` current revisions: the least recently written half (the
+    likeliest to hold an old shape) and the most recently written one."""
+    meta = model_tables(spec).meta
+    if not sa.inspect(conn).has_table(meta.name):
+        return []
+    columns = (meta.c.current_revision_id, meta.c.current_hash)
+    found: dict[str, str] = {}
+    for order in (
+        (meta.c.updated_at.asc(), meta.c.resource_id.asc()),
+        (meta.c.updated_at.desc(), meta.c.resource_id.desc()),
+    ):
+        query = sa.select(*columns).order_by(*order).limit(max(1, limit // 2))
+        found.update((revision, data_hash) for revision, data_hash in conn.execute(query))
+    return [RevisionKey(spec.name, revision, data_hash) for revision, data_hash in found.items()]
 
 
 def add_model_columns(
@@ -190,6 +232,7 @@ def _record(conn: sa.Connection, spec: ResourceSpec) -> None:
         "name": spec.name,
         "schema_version": spec.schema_version,
         "indexed": json.dumps(sorted(spec.indexed)),
+        "shape": describe(spec.model),
         "updated_at": int(time.time() * 1_000_000),
     }
     updated = conn.execute(models.update().where(models.c.name == spec.name).values(row)).rowcount
