@@ -103,7 +103,7 @@ async def changed(m: ResourceManager, model: type) -> tuple[str, ...]:
     return state.changed  # type: ignore[no-any-return]
 
 
-@pytest.mark.parametrize("settings", PROFILES, indirect=True)
+@pytest.mark.parametrize("settings", [*PROFILES, "s3", "postgres"], indirect=True)
 async def test_a_new_field_without_a_default_is_refused_at_open(
     open_manager: OpenManager, tmp_path: Path
 ) -> None:
@@ -175,6 +175,28 @@ async def test_a_model_without_stored_resources_changes_freely(
     m = await open_manager(registry(WithSubtitle), data_dir=data_dir)
     made = await m.create("post", WithSubtitle("a", "b"))
     assert (await m.get("post", made.id)).data == WithSubtitle("a", "b")
+
+
+class Camel(msgspec.Struct, rename="camel"):
+    view_count: int = 0
+
+
+class CamelWithAuthor(msgspec.Struct, rename="camel"):
+    author_name: str
+    view_count: int = 0
+
+
+@pytest.mark.parametrize("settings", ["disk"], indirect=True)
+async def test_the_refusal_names_the_python_field_under_rename(
+    open_manager: OpenManager, tmp_path: Path
+) -> None:
+    data_dir = str(tmp_path / "data")
+    m = await open_manager(registry(Camel), data_dir=data_dir)
+    await m.create("post", Camel(2))
+    await m.close()
+    assert (await refusal(open_manager, data_dir, CamelWithAuthor)).startswith(
+        "model 'post', field 'author_name' has no default"
+    )
 
 
 @pytest.mark.parametrize("settings", ["disk"], indirect=True)
