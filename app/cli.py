@@ -272,13 +272,14 @@ async def _schema_state(
     registry.check()
     stores = open_stores(settings)
     try:
-        state: SchemaState = await stores.meta.schema_state(list(registry.specs.values()))  # type: ignore[attr-defined]
+        specs = list(registry.specs.values())
+        fmt = settings.payload_format
+        state: SchemaState = await stores.meta.schema_state(specs, fmt)  # type: ignore[attr-defined]
         unreadable: dict[str, ConfigurationError] = {}
-        for name in state.changed:
+        for name, recorded in state.changed.items():
+            spec = registry.specs[name]
             try:
-                await check_stored(
-                    registry.specs[name], stores.meta, stores.revisions, settings.payload_format
-                )
+                await check_stored(spec, recorded, stores.meta, stores.revisions, fmt)
             except ConfigurationError as exc:
                 unreadable[name] = exc
         return state, unreadable

@@ -125,7 +125,10 @@ class Registry:
         try:
             manager = ResourceManager(self.specs, stores, settings, self.hooks)
             await stores.meta.open(
-                list(self.specs.values()), backfill=manager.backfill, check=manager.check_stored
+                list(self.specs.values()),
+                backfill=manager.backfill,
+                check=manager.check_stored,
+                payload_format=settings.payload_format,
             )
         except BaseException:
             await stores.close()

@@ -97,9 +97,10 @@ async def refusal(open_manager: OpenManager, data_dir: str, model: type) -> str:
     return str(caught.value)
 
 
-async def changed(m: ResourceManager, model: type) -> tuple[str, ...]:
+async def changed(m: ResourceManager, model: type) -> dict[str, str | None]:
     """The models whose shapes differ from those the store recorded."""
-    state = await m.stores.meta.schema_state(list(registry(model).specs.values()))  # type: ignore[attr-defined]
+    specs = list(registry(model).specs.values())
+    state = await m.stores.meta.schema_state(specs, m.settings.payload_format)  # type: ignore[attr-defined]
     return state.changed  # type: ignore[no-any-return]
 
 
@@ -154,7 +155,7 @@ async def test_compatible_changes_open_read_back_and_are_recorded(
     m = await open_manager(registry(Compatible, indexed=("views", "subtitle")), data_dir=data_dir)
     assert (await m.get("post", made)).data == Compatible("a", 3.0)
     assert await m.count("post", {"views": {"gte": 3}}) == 1
-    assert await changed(m, Compatible) == ()  # the next open compares and decodes nothing
+    assert await changed(m, Compatible) == {}  # the next open compares and decodes nothing
     later = await m.create("post", Compatible("b", 1.5, "s", 4))
     await m.close()
 
@@ -199,6 +200,26 @@ async def test_the_refusal_names_the_python_field_under_rename(
     )
 
 
+@pytest.mark.parametrize("settings", ["disk", "disk-files", "postgres-inline"], indirect=True)
+@pytest.mark.parametrize(("written", "read"), [("msgpack", "json"), ("json", "msgpack")])
+async def test_another_payload_format_than_the_stored_one_is_refused(
+    open_manager: OpenManager, tmp_path: Path, written: str, read: str
+) -> None:
+    """Of the same class: before, such an open answered INTERNAL on every read."""
+    data_dir = str(tmp_path / "data")
+    m = await open_manager(registry(Post), data_dir=data_dir, payload_format=written)
+    made = await m.create("post", Post("a"))
+    await m.close()
+    with pytest.raises(ConfigurationError) as caught:
+        await open_manager(registry(Post), data_dir=data_dir, payload_format=read)
+    assert str(caught.value) == (
+        f"model 'post': stored resources are {written} payloads, and payload_format is "
+        f"{read}. Open the store with payload_format={written!r} (SPECQL_PAYLOAD_FORMAT)"
+    )
+    m = await open_manager(registry(Post), data_dir=data_dir, payload_format=written)
+    assert (await m.get("post", made.id)).data == Post("a")
+
+
 @pytest.mark.parametrize("settings", ["disk"], indirect=True)
 async def test_deleted_resources_count_as_stored(open_manager: OpenManager, tmp_path: Path) -> None:
     data_dir = str(tmp_path / "data")
@@ -225,7 +246,7 @@ async def test_a_store_from_before_shapes_were_recorded_is_checked(
     assert await refusal(open_manager, str(data_dir), WithSubtitle) == SUBTITLE
     m = await open_manager(registry(Post), data_dir=str(data_dir))
     assert (await m.get("post", made)).data == Post("a", 3, Dims(1))
-    assert await changed(m, Post) == ()
+    assert await changed(m, Post) == {}
 
 
 # -- the ``specql`` command, as a user runs it --------------------------------

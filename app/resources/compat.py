@@ -1,13 +1,14 @@
 """Whether a model can still read the resources stored under its earlier shape.
 
-Every open records, per model, a description of its field shapes: msgspec's
-view of the Struct (field keys, whether each is required, types and their
-constraints), as canonical JSON. When the description a store holds differs
-from the model's, a bounded sample of the model's current revisions, the
+Every open records, per model, a description of its shapes: msgspec's view
+of the Struct (field keys, whether each is required, types and their
+constraints) and the payload format, as canonical JSON. When the description
+a store holds differs from the model's, a bounded sample of the model's current revisions, the
 oldest and the newest, is decoded with the model. A field added without a
 default, or a type that no longer accepts the stored values, then stops the
-open with one line naming the model and the field, instead of every read of
-those resources failing later. Versioned models with migration steps will
+open with one line naming the model and the field (or the format the
+resources were written in), instead of every read of those resources
+failing later. Versioned models with migration steps will
 start from the recorded description.
 """
 
@@ -34,9 +35,11 @@ _IGNORED = ("extra_json_schema", "extra")  # JSON Schema annotations: decoding i
 
 
 @functools.cache
-def describe(model: type[msgspec.Struct]) -> str:
-    """The model's field shapes as canonical JSON, as a store records them."""
-    tree = _describe(msgspec.inspect.type_info(model), ())
+def describe(model: type[msgspec.Struct], payload_format: str) -> str:
+    """The model's shapes as canonical JSON, as a store records them: its
+    fields, and the format its payloads are encoded in."""
+    fields = _describe(msgspec.inspect.type_info(model), ())
+    tree = {"payload_format": payload_format, "model": fields}
     return json.dumps(tree, sort_keys=True, separators=(",", ":"))
 
 
@@ -87,12 +90,17 @@ def _value(value: Any, stack: tuple[type, ...]) -> Any:
 
 
 async def check_stored(
-    spec: ResourceSpec, meta: MetaStore, revisions: RevisionStore, payload_format: str
+    spec: ResourceSpec,
+    recorded: str | None,
+    meta: MetaStore,
+    revisions: RevisionStore,
+    payload_format: str,
 ) -> None:
     """Decode a sample of the model's current revisions with the model.
 
-    Called when the field shapes a store recorded differ from the model's;
-    a model without stored resources passes whatever its shape.
+    Called when the shapes a store recorded for the model (``recorded``, None
+    when it has none) differ from its current ones; a model without stored
+    resources passes whatever its shape.
 
     Raises:
         ConfigurationError: a stored resource does not decode; the one-line
@@ -101,6 +109,13 @@ async def check_stored(
     keys = await meta.sample_current(spec, SAMPLE)
     if not keys:
         return
+    written_in = _recorded_format(recorded)
+    if written_in not in (None, payload_format):  # decoding would only say "malformed"
+        raise ConfigurationError(
+            f"model {spec.name!r}: stored resources are {written_in} payloads, and "
+            f"payload_format is {payload_format}",
+            f"Open the store with payload_format={written_in!r} (SPECQL_PAYLOAD_FORMAT)",
+        )
     module = msgspec.msgpack if payload_format == "msgpack" else msgspec.json
     decode = module.Decoder(spec.model).decode
     for payload in await revisions.get_many(keys):
@@ -113,8 +128,17 @@ async def check_stored(
         except msgspec.DecodeError:
             raise ConfigurationError(
                 f"model {spec.name!r}: stored resources are not {payload_format} payloads",
-                "Open the store with the payload_format its resources were written in.",
+                "Open the store with the payload_format its resources were written in",
             ) from None
+
+
+def _recorded_format(recorded: str | None) -> str | None:
+    try:
+        tree = json.loads(recorded) if recorded is not None else None
+    except ValueError:
+        return None
+    found = tree.get("payload_format") if isinstance(tree, dict) else None
+    return found if isinstance(found, str) else None
 
 
 def _unreadable(spec: ResourceSpec, problem: str) -> ConfigurationError:

@@ -1181,11 +1181,12 @@ class ResourceManager:
             event = Event(action, model, resource_id, who, data, revision_id)
             await self.hooks.fire(when, event)
 
-    async def check_stored(self, model: str) -> None:
+    async def check_stored(self, model: str, recorded: str | None) -> None:
         """Refuse a model whose stored resources it cannot read (see
         ``app.resources.compat``); raise ConfigurationError naming the field."""
         m = self._model(model)
-        await check_stored(m.spec, self.stores.meta, self.stores.revisions, m.codec.format)
+        meta, revisions = self.stores.meta, self.stores.revisions
+        await check_stored(m.spec, recorded, meta, revisions, m.codec.format)
 
     async def backfill(self, model: str, paths: list[str]) -> None:
         """Fill new index columns of ``model`` from current revisions."""

@@ -275,14 +275,16 @@ class MetaStore(MetaReader):
         self,
         specs: Sequence[Any],
         backfill: Callable[[str, list[str]], Awaitable[None]] | None = None,
-        check: Callable[[str], Awaitable[None]] | None = None,
+        check: Callable[[str, str | None], Awaitable[None]] | None = None,
+        payload_format: str = "msgpack",
     ) -> None:
         """Create or migrate the system tables, then create or extend each
         model's index table; ``backfill(model, paths)`` fills new index
         columns before their indexes (unique ones included) are built.
-        ``check(model)`` runs first for each model whose field shapes differ
-        from those recorded at the last open (``app.resources.compat``); the
-        shapes are recorded once every check has passed.
+        ``check(model, recorded)`` runs first for each model whose shapes
+        (its fields and the ``payload_format`` of its payloads, see
+        ``app.resources.compat``) differ from those recorded at its last
+        open; the new shapes are recorded once every check has passed.
 
         Raises:
             ConfigurationError: existing data breaks a new unique index, or

@@ -26,7 +26,6 @@ from alembic.script import ScriptDirectory
 
 from alembic import command
 from app.errors import ConfigurationError
-from app.resources.compat import describe
 from app.resources.spec import ResourceSpec
 from app.storage.base import RevisionKey
 from app.storage.sql.tables import model_tables, models
@@ -43,14 +42,15 @@ class SchemaState:
         revision: the applied system-table migration, None on an empty database.
         head: the newest migration this installation ships.
         models: per registered model, ``up to date``, ``missing`` or what is pending.
-        changed: models with tables whose field shapes differ from those recorded
-            at the last open: the caller checks them against stored resources.
+        changed: per model with tables whose shapes differ from those recorded
+            at its last open, the recorded ones: the caller checks them against
+            stored resources.
     """
 
     revision: str | None
     head: str | None
     models: dict[str, str]
-    changed: tuple[str, ...] = ()
+    changed: dict[str, str | None] = dataclasses.field(default_factory=dict)
 
     @property
     def up_to_date(self) -> bool:
@@ -86,8 +86,9 @@ def upgrade_system_tables(conn: sa.Connection, changes: list[str]) -> None:
         changes.append(f"system tables: migration {before or '(none)'} -> {after}")
 
 
-def schema_state(conn: sa.Connection, specs: list[ResourceSpec]) -> SchemaState:
-    """Read (never change) the migration and per-model table state."""
+def schema_state(conn: sa.Connection, specs: list[ResourceSpec], shapes: list[str]) -> SchemaState:
+    """Read (never change) the migration and per-model table state;
+    ``shapes`` are the models' current ones (``app.resources.compat``)."""
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     inspector = sa.inspect(conn)
     previous: dict[str, set[str]] = {}
@@ -105,24 +106,31 @@ def schema_state(conn: sa.Connection, specs: list[ResourceSpec]) -> SchemaState:
         state[spec.name] = (
             f"pending: new indexed fields {', '.join(new_paths)}" if new_paths else "up to date"
         )
-    present = [spec for spec in specs if state[spec.name] != "missing"]
-    return SchemaState(current_revision(conn), head, state, changed_shapes(conn, present))
+    recorded = recorded_shapes(conn)
+    changed = {
+        spec.name: recorded.get(spec.name)
+        for spec, shape in zip(specs, shapes, strict=True)
+        if state[spec.name] != "missing" and recorded.get(spec.name) != shape
+    }
+    return SchemaState(current_revision(conn), head, state, changed)
 
 
-def changed_shapes(conn: sa.Connection, specs: list[ResourceSpec]) -> tuple[str, ...]:
-    """The models recorded at an earlier open whose field shapes differ now
-    (all of them on a database from before shapes were recorded)."""
+def recorded_shapes(conn: sa.Connection) -> dict[str, str | None]:
+    """The field shapes each model had at its last open (None on a database
+    from before shapes were recorded)."""
     inspector = sa.inspect(conn)
     if not inspector.has_table(models.name):
-        return ()
+        return {}
     if "shape" in {c["name"] for c in inspector.get_columns(models.name)}:
         query = sa.select(models.c.name, models.c.shape)
     else:  # system tables not yet migrated (specql db current reads, never migrates)
         query = sa.select(models.c.name, sa.null())
-    recorded = {name: shape for name, shape in conn.execute(query)}
-    return tuple(
-        s.name for s in specs if s.name in recorded and recorded[s.name] != describe(s.model)
-    )
+    return {name: shape for name, shape in conn.execute(query)}
+
+
+def record_shapes(conn: sa.Connection, shapes: dict[str, str]) -> None:
+    for name, shape in shapes.items():
+        conn.execute(models.update().where(models.c.name == name).values(shape=shape))
 
 
 def sample_current(conn: sa.Connection, spec: ResourceSpec, limit: int) -> list[RevisionKey]:
@@ -232,7 +240,6 @@ def _record(conn: sa.Connection, spec: ResourceSpec) -> None:
         "name": spec.name,
         "schema_version": spec.schema_version,
         "indexed": json.dumps(sorted(spec.indexed)),
-        "shape": describe(spec.model),
         "updated_at": int(time.time() * 1_000_000),
     }
     updated = conn.execute(models.update().where(models.c.name == spec.name).values(row)).rowcount

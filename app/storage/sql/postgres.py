@@ -428,7 +428,11 @@ class PostgresMetaStore(SqlMetaStore):
         self.options = options
 
     async def open(
-        self, specs: Any, backfill: Backfill | None = None, check: Check | None = None
+        self,
+        specs: Any,
+        backfill: Backfill | None = None,
+        check: Check | None = None,
+        payload_format: str = "msgpack",
     ) -> None:
         schema = self.options.schema
         with self._translating():
@@ -437,7 +441,7 @@ class PostgresMetaStore(SqlMetaStore):
                     await self.runner.ddl(
                         lambda c: c.exec_driver_sql(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
                     )
-                await super().open(specs, backfill, check)
+                await super().open(specs, backfill, check, payload_format)
         await self.runner.engine.dispose()  # schema work is done: close its connections
 
     async def apply(self, write_ops: Sequence[WriteOp]) -> list[Any]:
