@@ -3,13 +3,13 @@
 Every open records, per model, a description of its shapes: msgspec's view
 of the Struct (field keys, whether each is required, types and their
 constraints) and the payload format, as canonical JSON. When the description
-a store holds differs from the model's, a bounded sample of the model's current revisions, the
-oldest and the newest, is decoded with the model. A field added without a
-default, or a type that no longer accepts the stored values, then stops the
-open with one line naming the model and the field (or the format the
-resources were written in), instead of every read of those resources
-failing later. Versioned models with migration steps will
-start from the recorded description.
+a store holds differs from the model's, a bounded sample of the model's
+current revisions, the oldest and the newest, is decoded with the model. A
+field added without a default, or a type that no longer accepts the stored
+values, then stops the open with one line naming the model and the field (or
+the format the resources were written in), instead of every read of those
+resources failing later. Versioned models with migration steps will start
+from the recorded description.
 """
 
 from __future__ import annotations
