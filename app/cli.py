@@ -242,28 +242,47 @@ def db_current(
     s3_url: str = _S3_URL,
 ) -> None:
     """Show the applied migration and each model's table state; exit 1 when
-    an upgrade is pending. Changes nothing."""
+    an upgrade is pending, or when a model cannot read its stored resources
+    (the same line ``specql serve`` refuses to start with). Changes nothing."""
     settings = _settings(data_dir, profile, database_url, s3_url)
-    state = _run(_schema_state(models, settings))
+    state, unreadable = _run(_schema_state(models, settings))
     typer.echo(f"database: {_where(settings)}")
     shown = state.revision or "(none: run specql db upgrade)"
     typer.echo(f"migration: {shown}" + (" (head)" if state.revision == state.head else ""))
     for name, model_state in state.models.items():
-        typer.echo(f"  {name}: {model_state}")
+        told = "stored resources do not fit the model" if name in unreadable else model_state
+        typer.echo(f"  {name}: {told}")
+    if unreadable:
+        _fail(next(iter(unreadable.values())))
     if not state.up_to_date:
         typer.echo("an upgrade is pending: run specql db upgrade")
         raise typer.Exit(1)
 
 
-async def _schema_state(models: str | None, settings: Settings) -> SchemaState:
+async def _schema_state(
+    models: str | None, settings: Settings
+) -> tuple[SchemaState, dict[str, ConfigurationError]]:
+    """The schema state, and per model whose shape changed and whose stored
+    resources it cannot read, why."""
     from app.api.serve import load_registry
+    from app.resources.compat import check_stored
     from app.storage.profiles import open_stores
 
     registry = load_registry(models)
     registry.check()
     stores = open_stores(settings)
     try:
-        return await stores.meta.schema_state(list(registry.specs.values()))  # type: ignore[attr-defined, no-any-return]
+        specs = list(registry.specs.values())
+        fmt = settings.payload_format
+        state: SchemaState = await stores.meta.schema_state(specs, fmt)  # type: ignore[attr-defined]
+        unreadable: dict[str, ConfigurationError] = {}
+        for name, recorded in state.changed.items():
+            spec = registry.specs[name]
+            try:
+                await check_stored(spec, recorded, stores.meta, stores.revisions, fmt)
+            except ConfigurationError as exc:
+                unreadable[name] = exc
+        return state, unreadable
     finally:
         await stores.close()
 

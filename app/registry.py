@@ -113,13 +113,23 @@ class Registry:
         ``options`` override fields of ``settings`` (``profile="memory"``,
         ``data_dir=...``). Migrations run and index tables are created or
         extended (new indexed fields are backfilled) before this returns.
+
+        Raises:
+            ConfigurationError: a model cannot read the resources stored under
+                its earlier shape (a new field without a default, a type that
+                refuses stored values), among the registry's own problems.
         """
         self.check()
         settings = dataclasses.replace(settings or Settings(), **options)
         stores = open_stores(settings)
         try:
             manager = ResourceManager(self.specs, stores, settings, self.hooks)
-            await stores.meta.open(list(self.specs.values()), backfill=manager.backfill)
+            await stores.meta.open(
+                list(self.specs.values()),
+                backfill=manager.backfill,
+                check=manager.check_stored,
+                payload_format=settings.payload_format,
+            )
         except BaseException:
             await stores.close()
             raise

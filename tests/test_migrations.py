@@ -185,8 +185,11 @@ async def test_a_store_of_an_older_migration_is_upgraded_on_open(tmp_path: Path)
     m = await registry().open(settings(data_dir))
     made = await m.create("item", Item("a", "s1", 3.0))
     await m.close()
-    with sql(data_dir) as conn:  # as a store made before 0002 (blobs in the database) looks
+    with sql(
+        data_dir
+    ) as conn:  # as a store made before 0002 (blobs in the database) and 0003 looks
         conn.execute("DROP TABLE specql_blobs")
+        conn.execute("ALTER TABLE specql_models DROP COLUMN shape")  # 0003
         conn.execute("UPDATE specql_alembic_version SET version_num = '0001'")
         conn.commit()
 

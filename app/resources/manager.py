@@ -46,6 +46,7 @@ from app.records import (
     WriteResult,
 )
 from app.resources.codec import ModelCodec, data_hash
+from app.resources.compat import check_stored
 from app.resources.context import OperationScope, acting
 from app.resources.events import Action, Event, Hooks
 from app.resources.indexing import from_db, make_extractor, to_db
@@ -1182,6 +1183,13 @@ class ResourceManager:
         if self.hooks.has(when, action):
             event = Event(action, model, resource_id, who, data, revision_id)
             await self.hooks.fire(when, event)
+
+    async def check_stored(self, model: str, recorded: str | None) -> None:
+        """Refuse a model whose stored resources it cannot read (see
+        ``app.resources.compat``); raise ConfigurationError naming the field."""
+        m = self._model(model)
+        meta, revisions = self.stores.meta, self.stores.revisions
+        await check_stored(m.spec, recorded, meta, revisions, m.codec.format)
 
     async def backfill(self, model: str, paths: list[str]) -> None:
         """Fill new index columns of ``model`` from current revisions."""

@@ -275,13 +275,20 @@ class MetaStore(MetaReader):
         self,
         specs: Sequence[Any],
         backfill: Callable[[str, list[str]], Awaitable[None]] | None = None,
+        check: Callable[[str, str | None], Awaitable[None]] | None = None,
+        payload_format: str = "msgpack",
     ) -> None:
         """Create or migrate the system tables, then create or extend each
         model's index table; ``backfill(model, paths)`` fills new index
         columns before their indexes (unique ones included) are built.
+        ``check(model, recorded)`` runs first for each model whose shapes
+        (its fields and the ``payload_format`` of its payloads, see
+        ``app.resources.compat``) differ from those recorded at its last
+        open; the new shapes are recorded once every check has passed.
 
         Raises:
-            ConfigurationError: existing data breaks a new unique index.
+            ConfigurationError: existing data breaks a new unique index, or
+                ``check`` found stored resources the model cannot read.
             StorageError: the database cannot be reached or migrated.
         """
 
@@ -315,6 +322,16 @@ class MetaStore(MetaReader):
         self, model: str, rows: Sequence[tuple[str, dict[str, Any], dict[str, list[Any]]]]
     ) -> None:
         """Rewrite the index values of existing resources (used by backfill)."""
+
+    @abstractmethod
+    async def sample_current(self, spec: Any, limit: int) -> list[RevisionKey]:
+        """Keys of up to ``limit`` current revisions of a model, deleted
+        resources included: the least and the most recently written halves.
+        Works on a store that is not open (``specql db current``).
+
+        Raises:
+            StorageError: the database cannot be reached.
+        """
 
 
 class RevisionStore(ABC):

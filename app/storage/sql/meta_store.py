@@ -19,6 +19,7 @@ from app.errors import (
     UniqueViolationError,
 )
 from app.records import Referrer, RevisionInfo
+from app.resources.compat import describe
 from app.resources.spec import ResourceSpec
 from app.storage.base import (
     BlobStore,
@@ -38,6 +39,7 @@ from app.storage.sql.runner import PAGE_SIZE, Db, SqliteRunner
 from app.storage.sql.statements import Statements
 
 Backfill = Callable[[str, list[str]], Awaitable[None]]
+Check = Callable[[str, str | None], Awaitable[None]]
 
 
 class _Reads:
@@ -203,7 +205,13 @@ class SqlMetaStore(_Reads, MetaStore):
     async def _read(self, fn: Callable[..., Any], *args: Any) -> Any:
         return await self._guard(self.runner.read(fn, *args))
 
-    async def open(self, specs: Sequence[ResourceSpec], backfill: Backfill | None = None) -> None:
+    async def open(
+        self,
+        specs: Sequence[ResourceSpec],
+        backfill: Backfill | None = None,
+        check: Check | None = None,
+        payload_format: str = "msgpack",
+    ) -> None:
         spec_list = list(specs)
         self.st.specs.update({s.name: s for s in spec_list})
         for spec in spec_list:
@@ -218,28 +226,44 @@ class SqlMetaStore(_Reads, MetaStore):
                     )
 
         changes: list[str] = []
+        shapes = {spec.name: describe(spec.model, payload_format) for spec in spec_list}
 
-        def prepare(conn: sa.Connection) -> dict[str, list[str]]:
+        def prepare(conn: sa.Connection) -> tuple[dict[str, str | None], dict[str, list[str]]]:
             migrate.upgrade_system_tables(conn, changes)
-            return migrate.add_model_columns(conn, spec_list, changes)
+            recorded = migrate.recorded_shapes(conn)
+            return recorded, migrate.add_model_columns(conn, spec_list, changes)
 
-        pending = await self._guard(self.runner.ddl(prepare))
+        recorded, pending = await self._guard(self.runner.ddl(prepare))
+        for model, shape in shapes.items():  # before a backfill decodes every resource
+            if model in recorded and recorded[model] != shape:
+                if check is not None:
+                    await check(model, recorded[model])
+                changes.append(f"{model}: recorded its changed field shapes")
         for model, paths in pending.items():
             if backfill is not None:
                 await backfill(model, paths)
                 changes.append(f"{model}: backfilled {', '.join(paths)}")
-        await self._guard(
-            self.runner.ddl(lambda c: migrate.build_model_indexes(c, spec_list, changes))
-        )
+        new_shapes = {m: s for m, s in shapes.items() if recorded.get(m) != s}
+
+        def finish(conn: sa.Connection) -> None:
+            migrate.build_model_indexes(conn, spec_list, changes)
+            migrate.record_shapes(conn, new_shapes)
+
+        await self._guard(self.runner.ddl(finish))
         self.schema_changes = changes
 
     async def close(self) -> None:
         await self.runner.close()
 
-    async def schema_state(self, specs: Sequence[ResourceSpec]) -> migrate.SchemaState:
+    async def schema_state(
+        self, specs: Sequence[ResourceSpec], payload_format: str = "msgpack"
+    ) -> migrate.SchemaState:
         """The migration and model-table state, without changing anything."""
         spec_list = list(specs)
-        return await self._guard(self.runner.ddl(lambda c: migrate.schema_state(c, spec_list)))  # type: ignore[no-any-return]
+        shapes = [describe(spec.model, payload_format) for spec in spec_list]
+        return await self._guard(  # type: ignore[no-any-return]
+            self.runner.ddl(lambda c: migrate.schema_state(c, spec_list, shapes))
+        )
 
     async def ping(self) -> None:
         def run(db: Db) -> None:
@@ -267,6 +291,11 @@ class SqlMetaStore(_Reads, MetaStore):
     ) -> None:
         """Rewrite index values of existing resources (used by backfill)."""
         await self._guard(self.runner.write(ops.reindex, self.st, model, rows))
+
+    async def sample_current(self, spec: ResourceSpec, limit: int) -> list[RevisionKey]:
+        return await self._guard(  # type: ignore[no-any-return]
+            self.runner.ddl(lambda c: migrate.sample_current(c, spec, limit))
+        )
 
 
 class SqliteMetaStore(SqlMetaStore):

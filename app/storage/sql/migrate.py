@@ -4,7 +4,10 @@ Per-model tables follow the registered specs: a missing table is created; a
 new indexed path adds a column (or side table), which the caller backfills
 from current revisions before indexes, unique ones included, are built.
 Indexes of paths no longer indexed are dropped; their columns stay (harmless,
-and dropping columns is costly on SQLite).
+and dropping columns is costly on SQLite). Each model's field shapes are
+recorded too; those that changed since the last open are named for the caller
+to check against stored resources (``app.resources.compat``) before the new
+shapes are recorded.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from alembic.script import ScriptDirectory
 from alembic import command
 from app.errors import ConfigurationError
 from app.resources.spec import ResourceSpec
+from app.storage.base import RevisionKey
 from app.storage.sql.tables import model_tables, models
 
 HEAD = "head"
@@ -38,11 +42,15 @@ class SchemaState:
         revision: the applied system-table migration, None on an empty database.
         head: the newest migration this installation ships.
         models: per registered model, ``up to date``, ``missing`` or what is pending.
+        changed: per model with tables whose shapes differ from those recorded
+            at its last open, the recorded ones: the caller checks them against
+            stored resources.
     """
 
     revision: str | None
     head: str | None
     models: dict[str, str]
+    changed: dict[str, str | None] = dataclasses.field(default_factory=dict)
 
     @property
     def up_to_date(self) -> bool:
@@ -78,8 +86,9 @@ def upgrade_system_tables(conn: sa.Connection, changes: list[str]) -> None:
         changes.append(f"system tables: migration {before or '(none)'} -> {after}")
 
 
-def schema_state(conn: sa.Connection, specs: list[ResourceSpec]) -> SchemaState:
-    """Read (never change) the migration and per-model table state."""
+def schema_state(conn: sa.Connection, specs: list[ResourceSpec], shapes: list[str]) -> SchemaState:
+    """Read (never change) the migration and per-model table state;
+    ``shapes`` are the models' current ones (``app.resources.compat``)."""
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     inspector = sa.inspect(conn)
     previous: dict[str, set[str]] = {}
@@ -97,7 +106,48 @@ def schema_state(conn: sa.Connection, specs: list[ResourceSpec]) -> SchemaState:
         state[spec.name] = (
             f"pending: new indexed fields {', '.join(new_paths)}" if new_paths else "up to date"
         )
-    return SchemaState(current_revision(conn), head, state)
+    recorded = recorded_shapes(conn)
+    changed = {
+        spec.name: recorded.get(spec.name)
+        for spec, shape in zip(specs, shapes, strict=True)
+        if state[spec.name] != "missing" and recorded.get(spec.name) != shape
+    }
+    return SchemaState(current_revision(conn), head, state, changed)
+
+
+def recorded_shapes(conn: sa.Connection) -> dict[str, str | None]:
+    """The field shapes each model had at its last open (None on a database
+    from before shapes were recorded)."""
+    inspector = sa.inspect(conn)
+    if not inspector.has_table(models.name):
+        return {}
+    if "shape" in {c["name"] for c in inspector.get_columns(models.name)}:
+        query = sa.select(models.c.name, models.c.shape)
+    else:  # system tables not yet migrated (specql db current reads, never migrates)
+        query = sa.select(models.c.name, sa.null())
+    return {name: shape for name, shape in conn.execute(query)}
+
+
+def record_shapes(conn: sa.Connection, shapes: dict[str, str]) -> None:
+    for name, shape in shapes.items():
+        conn.execute(models.update().where(models.c.name == name).values(shape=shape))
+
+
+def sample_current(conn: sa.Connection, spec: ResourceSpec, limit: int) -> list[RevisionKey]:
+    """Up to ``limit`` current revisions: the least recently written half (the
+    likeliest to hold an old shape) and the most recently written one."""
+    meta = model_tables(spec).meta
+    if not sa.inspect(conn).has_table(meta.name):
+        return []
+    columns = (meta.c.current_revision_id, meta.c.current_hash)
+    found: dict[str, str] = {}
+    for order in (
+        (meta.c.updated_at.asc(), meta.c.resource_id.asc()),
+        (meta.c.updated_at.desc(), meta.c.resource_id.desc()),
+    ):
+        query = sa.select(*columns).order_by(*order).limit(max(1, limit // 2))
+        found.update((revision, data_hash) for revision, data_hash in conn.execute(query))
+    return [RevisionKey(spec.name, revision, data_hash) for revision, data_hash in found.items()]
 
 
 def add_model_columns(

@@ -46,7 +46,7 @@ from app.errors import (
 )
 from app.storage.base import Capabilities, InsertResource, StoredResource, WriteOp
 from app.storage.sql import operations as ops
-from app.storage.sql.meta_store import Backfill, SqlMetaStore
+from app.storage.sql.meta_store import Backfill, Check, SqlMetaStore
 from app.storage.sql.runner import Compiled, Db
 from app.storage.sql.statements import Statements
 
@@ -427,7 +427,13 @@ class PostgresMetaStore(SqlMetaStore):
         )
         self.options = options
 
-    async def open(self, specs: Any, backfill: Backfill | None = None) -> None:
+    async def open(
+        self,
+        specs: Any,
+        backfill: Backfill | None = None,
+        check: Check | None = None,
+        payload_format: str = "msgpack",
+    ) -> None:
         schema = self.options.schema
         with self._translating():
             async with self.runner.advisory_lock(f"specql:{schema or ''}"):
@@ -435,7 +441,7 @@ class PostgresMetaStore(SqlMetaStore):
                     await self.runner.ddl(
                         lambda c: c.exec_driver_sql(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
                     )
-                await super().open(specs, backfill)
+                await super().open(specs, backfill, check, payload_format)
         await self.runner.engine.dispose()  # schema work is done: close its connections
 
     async def apply(self, write_ops: Sequence[WriteOp]) -> list[Any]:

@@ -47,6 +47,8 @@ models = sa.Table(
     sa.Column("schema_version", sa.Integer, nullable=False),
     sa.Column("indexed", sa.Text, nullable=False),
     sa.Column("updated_at", sa.BigInteger, nullable=False),
+    # the model's field shapes at the last open (app.resources.compat), JSON
+    sa.Column("shape", sa.Text),
 )
 
 blobs = sa.Table(
