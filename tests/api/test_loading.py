@@ -1,20 +1,36 @@
-"""Loading: refs and referrers are batched (store round trips do not grow
-with the list), and a selection without data fields reads no payload."""
+"""Loading: every resolved field (refs, list refs, referrers through single
+and list refs, revision, revisions, totalCount) costs a number of store calls
+that does not grow with the list, and a selection without data fields reads
+no payload."""
 
 from __future__ import annotations
 
 import collections
-from typing import Any
+import dataclasses
+from typing import Annotated, Any
 
+import msgspec
+import pytest
+
+from app import Ref, Registry, Settings
 from app.example import Comment, Post, User
+from app.storage.base import MetaReader
 from tests.api.conftest import GraphQLClient, MakeClient
+from tests.conftest import PROFILES
 
-META_READS = ("load", "search", "count", "count_groups", "revision", "revisions", "referrers")
+LOADING_PROFILES = ["memory", "disk", "disk-files", "postgres-inline"]
+
+
+@pytest.fixture(params=LOADING_PROFILES)
+def api_settings(request: pytest.FixtureRequest, tmp_path: Any) -> Settings:
+    """The loading tests also run on PostgreSQL and on file payloads."""
+    return dataclasses.replace(PROFILES[request.param], data_dir=str(tmp_path / "data"))
 
 
 def count_store_calls(client: GraphQLClient) -> collections.Counter[str]:
-    """Count calls into the real stores of the client's manager; calls that
-    fetch payloads are also counted under ``payload``."""
+    """Count calls into the real stores of the client's manager (every read
+    of the meta store, and payload reads); calls that fetch payloads are also
+    counted under ``payload``."""
     counts: collections.Counter[str] = collections.Counter()
     stores = client.manager.stores
 
@@ -30,7 +46,7 @@ def count_store_calls(client: GraphQLClient) -> collections.Counter[str]:
 
         setattr(owner, name, counted)
 
-    for name in META_READS:
+    for name in sorted(MetaReader.__abstractmethods__):
         wrap(stores.meta, name)
     wrap(stores.revisions, "get_many")
     return counts
@@ -121,3 +137,84 @@ async def test_selecting_only_meta_and_indexed_fields_reads_no_payload(
 
     await client.data("{ posts(first: 3) { nodes { body } } }")
     assert counts["payload"] >= 1, counts
+
+
+# -- one test per resolved field kind: 5 and 50 parents cost the same -------------
+
+
+class Player(msgspec.Struct):
+    name: str
+
+
+class Team(msgspec.Struct):
+    name: str
+    lead_id: Annotated[str | None, Ref("player", on_delete="set_null")] = None
+    player_ids: Annotated[list[str], Ref("player", on_delete="set_null")] = []
+
+
+def team_registry() -> Registry:
+    registry = Registry()
+    registry.add_model(Player, indexed=["name"])
+    registry.add_model(Team, indexed=["name"])
+    return registry
+
+
+async def seed_teams(client: GraphQLClient, size: int) -> None:
+    """``size`` players and teams: team i is led by player i and has players
+    i, i+1 and i+2 (so each player is in three teams); every team has two
+    revisions."""
+    manager = client.manager
+    players = await manager.create_many(Player, [Player(f"player {i:02}") for i in range(size)])
+    ids = [p.id for p in players]
+    teams = await manager.create_many(
+        Team,
+        [
+            Team(f"team {i:02}", ids[i], [ids[(i + k) % size] for k in range(3)])
+            for i in range(size)
+        ],
+    )
+    for i, team in enumerate(teams):
+        await manager.update(
+            Team,
+            team.id,
+            Team(f"team {i:02}", ids[i], [ids[(i + k) % size] for k in range(3)][::-1]),
+        )
+
+
+TEAMS = "query($n: Int!) { teams(first: $n, orderBy: [{name: ASC}]) { nodes { %s } } }"
+PLAYERS = "query($n: Int!) { players(first: $n, orderBy: [{name: ASC}]) { nodes { %s } } }"
+
+KINDS = {
+    "ref": TEAMS % "lead { name }",
+    "list-ref": TEAMS % "players { name }",
+    "referrers": PLAYERS % "teamsByLead(first: 5) { nodes { id name } }",
+    "referrers-with-data": PLAYERS % "teamsByLead(first: 5) { nodes { playerIds } }",
+    "referrers-total-count": PLAYERS % "teamsByLead { totalCount }",
+    "referrers-last": PLAYERS % "teamsByLead(last: 2) { nodes { id } }",
+    "list-referrers": PLAYERS
+    % "teamsByPlayers(first: 2) { pageInfo { hasNextPage endCursor } nodes { id } }",
+    "list-referrers-with-data": PLAYERS % "teamsByPlayers(first: 5) { nodes { playerIds } }",
+    "list-referrers-total-count": PLAYERS % "teamsByPlayers { totalCount }",
+    "list-referrers-last": PLAYERS % "teamsByPlayers(last: 2) { nodes { id } }",
+    "revision": TEAMS % "revision { number createdBy }",
+    "revisions": TEAMS
+    % "revisions(first: 1) { pageInfo { hasNextPage } edges { cursor node { number } } }",
+    "revisions-after": TEAMS % 'revisions(first: 5, after: "2") { edges { node { number } } }',
+    "revisions-total-count": TEAMS % "revisions { totalCount }",
+    "total-count": "query($n: Int!) { teams(first: $n) { totalCount nodes { id } } }",
+}
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+async def test_store_calls_per_field_kind_do_not_grow_with_the_list(
+    make_client: MakeClient, kind: str
+) -> None:
+    calls = {}
+    for size in (5, 50):
+        client = await make_client(registry=team_registry())
+        await seed_teams(client, size)
+        counts = count_store_calls(client)
+        data = await client.data(KINDS[kind], {"n": size})
+        assert len(next(iter(data.values()))["nodes"]) == size
+        calls[size] = counts
+    assert calls[5] == calls[50], calls
