@@ -218,3 +218,127 @@ async def test_store_calls_per_field_kind_do_not_grow_with_the_list(
         assert len(next(iter(data.values()))["nodes"]) == size
         calls[size] = counts
     assert calls[5] == calls[50], calls
+
+
+# -- and the batched answers are the answers of one read per parent ---------------
+
+CONNECTION = """totalCount
+  pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+  edges { cursor node { id name } }"""
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        "first: 2",
+        "first: 2, orderBy: [{name: DESC}]",
+        "last: 2",
+        'first: 5, where: {name: {ne: "team 01"}}',
+        "first: 5, includeDeleted: true",
+        "last: 1, includeDeleted: true, orderBy: [{name: DESC}]",
+    ],
+)
+@pytest.mark.parametrize(
+    ("field", "path"), [("teamsByLead", "leadId"), ("teamsByPlayers", "playerIds")]
+)
+async def test_referrer_connections_answer_what_a_search_per_parent_answers(
+    make_client: MakeClient, arguments: str, field: str, path: str
+) -> None:
+    client = await make_client(registry=team_registry())
+    await seed_teams(client, 6)
+    manager = client.manager
+    team = (await manager.search(Team, {"name": {"eq": "team 03"}})).items[0]
+    await manager.delete(Team, team.id)
+    player = (await manager.search(Player, {"name": {"eq": "player 04"}})).items[0]
+    await manager.delete(Player, player.id)  # its teams forget it (set_null)
+    data = await client.data(
+        f"""{{ players(includeDeleted: true, orderBy: [{{name: ASC}}]) {{
+              nodes {{ id {field}({arguments}) {{ {CONNECTION} }} }} }} }}"""
+    )
+    nodes = data["players"]["nodes"]
+    assert len(nodes) == 6
+    where = arguments.split("where: ")[1].rsplit("}", 1)[0] + "}" if "where" in arguments else None
+    rest = ", ".join(a for a in arguments.split(", ") if "where" not in a and "name: {ne" not in a)
+    for node in nodes:
+        scope = f'{{{path}: {{eq: "{node["id"]}"}}' + (f", and: [{where}]}}" if where else "}")
+        alone = await client.data(f"{{ teams(where: {scope}, {rest}) {{ {CONNECTION} }} }}")
+        assert node[field] == alone["teams"], (node["id"], arguments)
+    assert sum(n[field]["totalCount"] for n in nodes) > 0
+
+
+async def test_list_referrer_cursors_continue_for_one_parent(make_client: MakeClient) -> None:
+    client = await make_client(registry=team_registry())
+    await seed_teams(client, 6)
+    first = await client.data(
+        """{ players(orderBy: [{name: ASC}]) { nodes { id
+             teamsByPlayers(first: 2, orderBy: [{name: ASC}]) {
+               pageInfo { hasNextPage endCursor } nodes { name } } } } }"""
+    )
+    player = first["players"]["nodes"][0]  # in teams 00, 04 and 05
+    assert [t["name"] for t in player["teamsByPlayers"]["nodes"]] == ["team 00", "team 04"]
+    assert player["teamsByPlayers"]["pageInfo"]["hasNextPage"] is True
+    more = await client.data(
+        """query($id: ID!, $after: String!) { player(id: $id) {
+             teamsByPlayers(first: 2, after: $after, orderBy: [{name: ASC}]) {
+               totalCount nodes { name } } } }""",
+        {"id": player["id"], "after": player["teamsByPlayers"]["pageInfo"]["endCursor"]},
+    )
+    assert more["player"]["teamsByPlayers"] == {"totalCount": 3, "nodes": [{"name": "team 05"}]}
+    last = await client.data(
+        """{ players(orderBy: [{name: ASC}]) { nodes { teamsByPlayers(last: 2) {
+             pageInfo { hasPreviousPage startCursor } nodes { name } } } } }"""
+    )
+    page = last["players"]["nodes"][0]["teamsByPlayers"]
+    assert [t["name"] for t in page["nodes"]] == ["team 04", "team 05"]
+    before = await client.data(
+        """query($id: ID!, $before: String!) { player(id: $id) {
+             teamsByPlayers(last: 2, before: $before) { nodes { name } } } }""",
+        {"id": player["id"], "before": page["pageInfo"]["startCursor"]},
+    )
+    assert before["player"]["teamsByPlayers"]["nodes"] == [{"name": "team 00"}]
+
+
+REVISIONS = """id revision { number revisionId createdBy }
+  revisions(first: 1%s) {
+    totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+    edges { cursor node { number revisionId parentRevisionId } } }"""
+
+
+@pytest.mark.parametrize("after", ["", ', after: "2"', ', after: "1"'])
+async def test_revisions_of_a_list_are_the_revisions_of_each_node(
+    make_client: MakeClient, after: str
+) -> None:
+    client = await make_client(registry=team_registry())
+    await seed_teams(client, 4)
+    manager = client.manager
+    team = (await manager.search(Team, {"name": {"eq": "team 02"}})).items[0]
+    await manager.update(Team, team.id, Team("team 02 again"))
+    listed = await client.data(
+        f"{{ teams(orderBy: [{{name: ASC}}]) {{ nodes {{ {REVISIONS % after} }} }} }}"
+    )
+    nodes = listed["teams"]["nodes"]
+    assert [n["revisions"]["totalCount"] for n in nodes] == [2, 2, 3, 2]
+    for node in nodes:
+        alone = await client.data(f'{{ team(id: "{node["id"]}") {{ {REVISIONS % after} }} }}')
+        assert node == alone["team"]
+        history = await manager.history(Team, node["id"], limit=1, after=after[10:-1] or None)
+        assert [e["node"]["revisionId"] for e in node["revisions"]["edges"]] == [
+            r.revision_id for r in history.items
+        ]
+
+
+async def test_revision_of_a_node_read_at_a_revision_is_that_revision(
+    make_client: MakeClient,
+) -> None:
+    client = await make_client(registry=team_registry())
+    await seed_teams(client, 4)
+    team = (await client.manager.search(Team, {"name": {"eq": "team 00"}})).items[0]
+    [older, newer] = reversed((await client.manager.history(Team, team.id)).items)
+    data = await client.data(
+        """query($id: ID!, $rev: ID!) { old: team(id: $id, revisionId: $rev) {
+             revision { revisionId number } }
+           now: team(id: $id) { revision { revisionId number } } }""",
+        {"id": team.id, "rev": older.revision_id},
+    )
+    assert data["old"]["revision"] == {"revisionId": older.revision_id, "number": 1}
+    assert data["now"]["revision"] == {"revisionId": newer.revision_id, "number": 2}
