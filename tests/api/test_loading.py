@@ -228,21 +228,21 @@ CONNECTION = """totalCount
 
 
 @pytest.mark.parametrize(
-    "arguments",
+    ("arguments", "where"),
     [
-        "first: 2",
-        "first: 2, orderBy: [{name: DESC}]",
-        "last: 2",
-        'first: 5, where: {name: {ne: "team 01"}}',
-        "first: 5, includeDeleted: true",
-        "last: 1, includeDeleted: true, orderBy: [{name: DESC}]",
+        ("first: 2", None),
+        ("first: 2, orderBy: [{name: DESC}]", None),
+        ("last: 2", None),
+        ("first: 5", '{name: {ne: "team 01"}}'),
+        ("first: 5, includeDeleted: true", None),
+        ("last: 1, includeDeleted: true, orderBy: [{name: DESC}]", None),
     ],
 )
 @pytest.mark.parametrize(
     ("field", "path"), [("teamsByLead", "leadId"), ("teamsByPlayers", "playerIds")]
 )
 async def test_referrer_connections_answer_what_a_search_per_parent_answers(
-    make_client: MakeClient, arguments: str, field: str, path: str
+    make_client: MakeClient, arguments: str, where: str | None, field: str, path: str
 ) -> None:
     client = await make_client(registry=team_registry())
     await seed_teams(client, 6)
@@ -251,17 +251,17 @@ async def test_referrer_connections_answer_what_a_search_per_parent_answers(
     await manager.delete(Team, team.id)
     player = (await manager.search(Player, {"name": {"eq": "player 04"}})).items[0]
     await manager.delete(Player, player.id)  # its teams forget it (set_null)
+    filtered = f"{arguments}, where: {where}" if where else arguments
     data = await client.data(
         f"""{{ players(includeDeleted: true, orderBy: [{{name: ASC}}]) {{
-              nodes {{ id {field}({arguments}) {{ {CONNECTION} }} }} }} }}"""
+              nodes {{ id {field}({filtered}) {{ {CONNECTION} }} }} }} }}"""
     )
     nodes = data["players"]["nodes"]
     assert len(nodes) == 6
-    where = arguments.split("where: ")[1].rsplit("}", 1)[0] + "}" if "where" in arguments else None
-    rest = ", ".join(a for a in arguments.split(", ") if "where" not in a and "name: {ne" not in a)
     for node in nodes:
-        scope = f'{{{path}: {{eq: "{node["id"]}"}}' + (f", and: [{where}]}}" if where else "}")
-        alone = await client.data(f"{{ teams(where: {scope}, {rest}) {{ {CONNECTION} }} }}")
+        parent = f'{path}: {{eq: "{node["id"]}"}}'
+        scope = f"{{{parent}, and: [{where}]}}" if where else f"{{{parent}}}"
+        alone = await client.data(f"{{ teams(where: {scope}, {arguments}) {{ {CONNECTION} }} }}")
         assert node[field] == alone["teams"], (node["id"], arguments)
     assert sum(n[field]["totalCount"] for n in nodes) > 0
 
@@ -299,14 +299,14 @@ async def test_list_referrer_cursors_continue_for_one_parent(make_client: MakeCl
 
 
 REVISIONS = """id revision { number revisionId createdBy }
-  revisions(first: 1%s) {
+  revisions(first: 1, after: $after) {
     totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
     edges { cursor node { number revisionId parentRevisionId } } }"""
 
 
-@pytest.mark.parametrize("after", ["", ', after: "2"', ', after: "1"'])
+@pytest.mark.parametrize("after", [None, "2", "1"])
 async def test_revisions_of_a_list_are_the_revisions_of_each_node(
-    make_client: MakeClient, after: str
+    make_client: MakeClient, after: str | None
 ) -> None:
     client = await make_client(registry=team_registry())
     await seed_teams(client, 4)
@@ -314,14 +314,18 @@ async def test_revisions_of_a_list_are_the_revisions_of_each_node(
     team = (await manager.search(Team, {"name": {"eq": "team 02"}})).items[0]
     await manager.update(Team, team.id, Team("team 02 again"))
     listed = await client.data(
-        f"{{ teams(orderBy: [{{name: ASC}}]) {{ nodes {{ {REVISIONS % after} }} }} }}"
+        f"query($after: String) {{ teams(orderBy: [{{name: ASC}}]) {{ nodes {{ {REVISIONS} }} }} }}",
+        {"after": after},
     )
     nodes = listed["teams"]["nodes"]
     assert [n["revisions"]["totalCount"] for n in nodes] == [2, 2, 3, 2]
     for node in nodes:
-        alone = await client.data(f'{{ team(id: "{node["id"]}") {{ {REVISIONS % after} }} }}')
+        alone = await client.data(
+            f"query($id: ID!, $after: String) {{ team(id: $id) {{ {REVISIONS} }} }}",
+            {"id": node["id"], "after": after},
+        )
         assert node == alone["team"]
-        history = await manager.history(Team, node["id"], limit=1, after=after[10:-1] or None)
+        history = await manager.history(Team, node["id"], limit=1, after=after)
         assert [e["node"]["revisionId"] for e in node["revisions"]["edges"]] == [
             r.revision_id for r in history.items
         ]
