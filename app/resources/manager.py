@@ -53,7 +53,14 @@ from app.resources.indexing import from_db, make_extractor, to_db
 from app.resources.refs import ref_checks
 from app.resources.removal import Removal
 from app.resources.spec import ResourceSpec
-from app.search.compile import compile_count, compile_search, encode_cursor, resolve
+from app.search.compile import (
+    MAX_IN_VALUES,
+    Partition,
+    compile_count,
+    compile_search,
+    encode_cursor,
+    resolve,
+)
 from app.search.query import And, Condition, Filter, SearchQuery, SortKey, parse_where
 from app.storage.base import (
     AppendRevision,
@@ -105,6 +112,20 @@ def _scoped(path: str, op: str, value: Any, where: Filter | Mapping[str, Any] | 
         assert found is not None
         return found
     return And([Condition(path, op, value), where])  # type: ignore[arg-type]
+
+
+def _chunks(values: list[Any]) -> list[list[Any]]:
+    """Partitions of at most ``MAX_IN_VALUES`` values (none for no values)."""
+    return [values[i : i + MAX_IN_VALUES] for i in range(0, len(values), MAX_IN_VALUES)]
+
+
+def _history_cursor(after: Any) -> int | None:
+    """The revision number a history cursor stands for (pages go below it)."""
+    if after is None:
+        return None
+    if not (isinstance(after, str) and after.isascii() and after.isdigit() and len(after) <= 12):
+        raise BadRequestError(f"history cursor {after!r} is not one this API issued")
+    return int(after)
 
 
 MTIME_RESOLUTION = 1.0  # seconds: the coarsest modification time a store reports
@@ -294,24 +315,51 @@ class ResourceManager:
     async def history(
         self, model: str | type, resource_id: str, *, limit: int = 20, after: str | None = None
     ) -> Page[RevisionInfo]:
-        """Revisions of a resource, newest first, a page at a time."""
+        """Revisions of a resource, newest first, a page at a time.
+
+        Raises:
+            NotFoundError: no such resource.
+            BadRequestError: ``after`` is not a cursor of a history page.
+        """
         m = self._model(model)
         _valid_id(resource_id)
         self._check_limit(limit)
-        before: int | None = None
-        if after is not None:
-            if not (
-                isinstance(after, str) and after.isascii() and after.isdigit() and len(after) <= 12
-            ):
-                raise BadRequestError(f"history cursor {after!r} is not one this API issued")
-            before = int(after)
+        before = _history_cursor(after)
         await self.get_meta(model, resource_id)
-        rows = await self.stores.meta.revisions(
-            m.spec.name, resource_id, limit=limit + 1, before_number=before
+        return (await self._history_pages(m, [resource_id], limit, before))[0]
+
+    async def history_many(
+        self,
+        model: str | type,
+        resource_ids: Sequence[str],
+        *,
+        limit: int = 20,
+        after: str | None = None,
+    ) -> list[Page[RevisionInfo]]:
+        """For each resource, the page ``history`` gives (``after`` applies to
+        every one), in one store round trip; an unknown id gets an empty page.
+
+        Raises:
+            BadRequestError: an invalid id, or ``after`` is not a history cursor.
+        """
+        m = self._model(model)
+        for resource_id in resource_ids:
+            _valid_id(resource_id)
+        self._check_limit(limit)
+        return await self._history_pages(m, resource_ids, limit, _history_cursor(after))
+
+    async def _history_pages(
+        self, m: _Model, resource_ids: Sequence[str], limit: int, before: int | None
+    ) -> list[Page[RevisionInfo]]:
+        found = await self.stores.meta.revision_pages(
+            m.spec.name, list(resource_ids), limit=limit + 1, before_number=before
         )
-        more = len(rows) > limit
-        rows = rows[:limit]
-        return Page(rows, str(rows[-1].number) if more and rows else None)
+        pages = []
+        for rows in found:
+            more = len(rows) > limit
+            rows = rows[:limit]
+            pages.append(Page(rows, str(rows[-1].number) if more and rows else None))
+        return pages
 
     async def get_revision_info(
         self, model: str | type, resource_id: str, revision_id: str
@@ -324,6 +372,17 @@ class ResourceManager:
             await self.get_meta(model, resource_id)
             raise self._no_revision(m, resource_id, revision_id)
         return found.info
+
+    async def get_revision_infos(
+        self, model: str | type, keys: Sequence[tuple[str, str]]
+    ) -> list[RevisionInfo | None]:
+        """Headers of many (resource id, revision id) pairs in one store round
+        trip; None where the revision is not one of that resource's."""
+        m = self._model(model)
+        for resource_id, revision_id in keys:
+            _valid_id(resource_id)
+            _valid_id(revision_id, "revision id")
+        return await self.stores.meta.revision_infos(m.spec.name, list(keys))
 
     async def search(
         self,
@@ -410,74 +469,68 @@ class ResourceManager:
         include_deleted: bool = False,
         with_data: bool = True,
         with_cursors: bool = False,
+        from_end: bool = False,
     ) -> list[Page[Any]]:
-        """For each of ``values``, the first page of resources whose ``path``
-        equals it (and that match ``where``), in one query: the first page of
-        a referrer list for many parents at once. Each page's cursors are the
-        ones ``search(where={path: {"eq": value}, ...})`` would give, so its
-        next page is an ordinary search.
+        """For each of ``values``, the first page (``from_end``: the last) of
+        resources whose ``path`` holds it (equals it, or for a list field
+        contains it) and that match ``where``: the referrer lists of many
+        parents in one query per ``MAX_IN_VALUES`` distinct values. Each
+        page's items and cursors are the ones ``search(where={path: {"eq":
+        value}, "and": [where]}, ...)`` would give, so its next page is an
+        ordinary search.
         """
         m = self._model(model)
         self._check_limit(limit)
         field = resolve(m.spec, path)
         keys = tuple(SortKey.parse(s) for s in ([sort] if isinstance(sort, str) else sort))
-        distinct = list(dict.fromkeys(values))
-        if not distinct:
-            return []
-
-        def scoped(op: str, value: Any) -> Filter:
-            return _scoped(path, op, value, where)
-
-        if field.multi:  # values live in a side table: one search per value
-            by_value = {
-                v: await self.search(
-                    model,
-                    scoped("eq", v),
-                    sort=keys,
-                    limit=limit,
-                    include_deleted=include_deleted,
-                    with_data=with_data,
-                    with_cursors=with_cursors,
-                )
-                for v in distinct
-            }
-            return [by_value[v] for v in values]
         query = SearchQuery(
-            where=scoped("in", distinct),
+            where=parse_where(where),
             sort=keys,
             limit=limit,
             include_deleted=include_deleted,
+            from_end=from_end,
         )
         fetch_payload = with_data and self._inline
-        compiled = compile_search(
-            m.spec, query, with_payload=fetch_payload, dialect=self._dialect, partition=field
-        )
-        rows = await self.stores.meta.search(
-            CompiledSearch(
-                m.spec.name, compiled.statement, compiled.cursor_positions, compiled.keys
-            ),
-            with_payload=fetch_payload,
-        )
-        items: list[Any] = (await self._with_data(m, rows)) if with_data else [r.meta for r in rows]
-        grouped: dict[Any, list[tuple[Any, Any]]] = {}
-        for row, item in zip(rows, items, strict=True):
-            grouped.setdefault(row.meta.indexed.get(path), []).append((row.cursor, item))
+        convert = from_db(field)  # the database's values and ours compare alike
         pages: dict[Any, Page[Any]] = {}
-        for value in distinct:
-            found = grouped.get(from_db(field)(to_db(field, value)), [])
-            page_rows, more = found[:limit], len(found) > limit
-            fingerprint = compile_search(
+        for chunk in _chunks(list(dict.fromkeys(values))):
+            compiled = compile_search(
                 m.spec,
-                msgspec.structs.replace(query, where=scoped("eq", value)),
+                query,
                 with_payload=fetch_payload,
                 dialect=self._dialect,
-            ).fingerprint
-            cursors = [encode_cursor(fingerprint, c) for c, _ in page_rows]
-            pages[value] = Page(
-                [item for _, item in page_rows],
-                next_cursor=cursors[-1] if more and cursors else None,
-                cursors=cursors if with_cursors else None,
+                partition=Partition(field, chunk),
             )
+            rows = await self.stores.meta.search(
+                CompiledSearch(m.spec.name, compiled.statement, compiled.cursor_positions),
+                with_payload=fetch_payload,
+            )
+            items: list[Any] = (
+                (await self._with_data(m, rows)) if with_data else [r.meta for r in rows]
+            )
+            grouped: dict[Any, list[tuple[Any, Any]]] = {}
+            for row, item in zip(rows, items, strict=True):
+                assert row.cursor is not None
+                *cursor, value = row.cursor
+                grouped.setdefault(convert(value), []).append((tuple(cursor), item))
+            for value in chunk:
+                found = grouped.get(convert(to_db(field, value)), [])
+                page_rows, more = found[:limit], len(found) > limit
+                if from_end:
+                    page_rows.reverse()
+                fingerprint = compile_search(
+                    m.spec,
+                    msgspec.structs.replace(query, where=_scoped(path, "eq", value, where)),
+                    with_payload=fetch_payload,
+                    dialect=self._dialect,
+                ).fingerprint
+                cursors = [encode_cursor(fingerprint, c) for c, _ in page_rows]
+                pages[value] = Page(
+                    [item for _, item in page_rows],
+                    next_cursor=cursors[-1] if more and cursors and not from_end else None,
+                    prev_cursor=cursors[0] if more and cursors and from_end else None,
+                    cursors=cursors if with_cursors else None,
+                )
         return [pages[v] for v in values]
 
     async def count_related(
@@ -489,29 +542,20 @@ class ResourceManager:
         *,
         include_deleted: bool = False,
     ) -> list[int]:
-        """For each of ``values``, how many resources have it at ``path``
-        (and match ``where``), in one query."""
+        """For each of ``values``, how many resources hold it at ``path`` (and
+        match ``where``), in one query per ``MAX_IN_VALUES`` distinct values."""
         m = self._model(model)
         field = resolve(m.spec, path)
-        distinct = list(dict.fromkeys(values))
-        if not distinct:
-            return []
-        if field.multi:
-            counts = {
-                v: await self.count(
-                    model, _scoped(path, "eq", v, where), include_deleted=include_deleted
-                )
-                for v in distinct
-            }
-            return [counts[v] for v in values]
-        query = SearchQuery(
-            where=_scoped(path, "in", distinct, where), include_deleted=include_deleted
-        )
-        statement = compile_count(m.spec, query, dialect=self._dialect, group=field)
-        found = dict(await self.stores.meta.count_groups(CompiledSearch(m.spec.name, statement)))
-        convert = from_db(field)
-        by_value = {convert(k): n for k, n in found.items()}
-        return [by_value.get(from_db(field)(to_db(field, v)), 0) for v in values]
+        query = SearchQuery(where=parse_where(where), include_deleted=include_deleted)
+        convert = from_db(field)  # the database's values and ours compare alike
+        by_value: dict[Any, int] = {}
+        for chunk in _chunks(list(dict.fromkeys(values))):
+            statement = compile_count(
+                m.spec, query, dialect=self._dialect, group=Partition(field, chunk)
+            )
+            groups = await self.stores.meta.count_groups(CompiledSearch(m.spec.name, statement))
+            by_value.update((convert(k), n) for k, n in groups)
+        return [by_value.get(convert(to_db(field, v)), 0) for v in values]
 
     async def count(
         self,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import msgspec
@@ -60,6 +60,16 @@ class CompiledPage:
     fingerprint: str
     reverse: bool
     keys: SqlQuery | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Partition:
+    """Rows per value of ``field`` among ``values`` (the parents of a referrer
+    list): a list field's resource counts once for each of these values its
+    list holds."""
+
+    field: IndexedField
+    values: Sequence[Any]
 
 
 def operators_for(field: IndexedField) -> frozenset[str]:
@@ -241,13 +251,16 @@ def compile_search(
     *,
     with_payload: bool,
     dialect: str,
-    partition: IndexedField | None = None,
+    partition: Partition | None = None,
 ) -> CompiledPage:
-    """Compile a page query; the statement fetches ``limit + 1`` rows, or
-    ``limit + 1`` rows per value of ``partition`` (a single-valued column),
-    ordered by that value, for loading the first page of many parents at once."""
+    """Compile a page query; the statement fetches ``limit + 1`` rows, or,
+    with a ``partition``, ``limit + 1`` rows per value among the resources
+    that match it too (the first or, with ``from_end``, last page of many
+    parents at once), each row ending with the value and its cursor
+    positions too, ordered by value."""
     b = _Builder(spec, dialect)
     clauses = _where(b, query)
+    parents = _plan_partition(b, partition) if partition is not None else None
     keys = b.plan_order(query.sort)
     # A cursor belongs to one query: same sort, same filter (shape and values).
     signature = repr((keys, b.shape, sorted(b.params.items()), query.include_deleted))
@@ -272,7 +285,6 @@ def compile_search(
             tuple(order),
             with_payload,
             offset_name is not None,
-            partition and partition.column,
         )
     )
     tables = b.tables
@@ -300,15 +312,19 @@ def compile_search(
         cols = [meta.c[c] for c in META_COLUMNS] + [meta.c[f.column] for f in tables.singles]
         if with_payload:
             cols.append(meta.c.current_payload)
-        if partition is not None:
-            group = meta.c[partition.column]
+        if parents is not None:
+            source, group, kept = parents()
             rank = sa.func.row_number().over(partition_by=group, order_by=order_by(meta))
-            inner = sa.select(*cols, rank.label("specql_rank")).where(*(c() for c in clauses))
+            inner = (
+                sa.select(*cols, group.label("specql_parent"), rank.label("specql_rank"))
+                .select_from(source)
+                .where(*kept, *(c() for c in clauses))
+            )
             ranked = inner.subquery("ranked")
             return (
-                sa.select(*(ranked.c[c.name] for c in cols))
+                sa.select(*(ranked.c[c.name] for c in cols), ranked.c.specql_parent)
                 .where(ranked.c.specql_rank <= sa.bindparam(limit_name))
-                .order_by(ranked.c[partition.column], ranked.c.specql_rank)
+                .order_by(ranked.c.specql_parent, ranked.c.specql_rank)
             )
         return page_of(cols)
 
@@ -317,9 +333,12 @@ def compile_search(
         return page_of([meta.c.resource_id, *(meta.c[c] for c, _ in keys)])
 
     shape = (spec.name, *b.shape)
+    positions = _positions(tables, [c for c, _ in keys])
+    if partition is not None:  # the value comes last, after the payload
+        positions = (*positions, len(META_COLUMNS) + len(tables.singles) + with_payload)
     return CompiledPage(
         SqlQuery(shape, build, b.params),
-        _positions(tables, [c for c, _ in keys]),
+        positions,
         fingerprint,
         reverse,
         SqlQuery((*shape, "keys"), build_keys, b.params) if partition is None else None,
@@ -327,24 +346,57 @@ def compile_search(
 
 
 def compile_count(
-    spec: ResourceSpec, query: SearchQuery, *, dialect: str, group: IndexedField | None = None
+    spec: ResourceSpec, query: SearchQuery, *, dialect: str, group: Partition | None = None
 ) -> SqlQuery:
-    """Count matches; with ``group`` (a single-valued column), rows of
-    (value, count) per value instead."""
+    """Count matches; with ``group``, rows of (value, count) per value among
+    the resources that match it too (values with no match have no row)."""
     b = _Builder(spec, dialect)
     clauses = _where(b, query)
+    parents = _plan_partition(b, group) if group is not None else None
     meta = b.tables.meta
 
     def build() -> Any:
-        if group is not None:
-            column = meta.c[group.column]
+        if parents is not None:
+            source, column, kept = parents()
             return (
-                sa.select(column, sa.func.count()).where(*(c() for c in clauses)).group_by(column)
+                sa.select(column, sa.func.count())
+                .select_from(source)
+                .where(*kept, *(c() for c in clauses))
+                .group_by(column)
             )
         return sa.select(sa.func.count()).select_from(meta).where(*(c() for c in clauses))
 
-    key = (spec.name, "count", group and group.column, *b.shape)
+    key = (spec.name, "count", *b.shape)
     return SqlQuery(key, build, b.params)
+
+
+def _plan_partition(b: _Builder, partition: Partition) -> Callable[[], tuple[Any, Any, Any]]:
+    """(rows to select from, the value column, the conditions that keep the
+    partition's values): the meta table itself for a single-valued column;
+    for a list field, the meta table joined with the distinct (resource,
+    value) rows of its side table that hold one of the values."""
+    field = partition.field
+    if len(partition.values) > MAX_IN_VALUES:
+        raise LimitExceededError("values in one partition", MAX_IN_VALUES, len(partition.values))
+    names = [b.bind(to_db(field, v)) for v in partition.values]
+    b.shape.append(("partition", field.column, field.multi, len(names)))
+    meta = b.tables.meta
+
+    def build() -> tuple[Any, Any, Any]:
+        if not field.multi:
+            column = meta.c[field.column]
+            return meta, column, [column.in_(bind_params(names))]
+        side = b.tables.side[field.column]
+        picked = (
+            sa.select(side.c.resource_id, side.c.value)
+            .where(side.c.value.in_(bind_params(names)))
+            .distinct()
+            .subquery("parents")
+        )
+        joined = meta.join(picked, picked.c.resource_id == meta.c.resource_id)
+        return joined, picked.c.value, []
+
+    return build
 
 
 def _plan_keyset(

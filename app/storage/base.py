@@ -212,10 +212,20 @@ class MetaReader(ABC):
         """One revision header, None when it is not a revision of that resource."""
 
     @abstractmethod
-    async def revisions(
-        self, model: str, resource_id: str, *, limit: int, before_number: int | None
-    ) -> list[RevisionInfo]:
-        """Revision headers, newest first, numbers below ``before_number``."""
+    async def revision_infos(
+        self, model: str, keys: Sequence[tuple[str, str]]
+    ) -> list[RevisionInfo | None]:
+        """Headers of many (resource id, revision id) pairs in one round trip,
+        in order; None where the revision is not one of that resource's."""
+
+    @abstractmethod
+    async def revision_pages(
+        self, model: str, resource_ids: Sequence[str], *, limit: int, before_number: int | None
+    ) -> list[list[RevisionInfo]]:
+        """For each of ``resource_ids``, in order, its newest ``limit``
+        revision headers numbered below ``before_number`` (any, when None),
+        newest first: one page of many histories in one round trip. An
+        unknown resource has an empty page."""
 
     @abstractmethod
     async def search(

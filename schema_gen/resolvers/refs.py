@@ -2,12 +2,11 @@
 resources its refs point at, and the resources pointing at it.
 
 Each goes through a DataLoader of the request, so a list of N resources
-costs one batched manager call per field, not N.
+costs one batched manager call per field, not N (``tests/api/test_loading.py``).
 """
 
 from __future__ import annotations
 
-import asyncio
 import functools
 from collections.abc import Sequence
 from typing import Any
@@ -15,7 +14,8 @@ from typing import Any
 import strawberry
 from graphql import GraphQLField, GraphQLResolveInfo
 
-from app.records import RevisionInfo
+from app.errors import NotFoundError
+from app.records import Page, RevisionInfo
 from schema_gen import scalars
 from schema_gen.names import ReferrerField, RefField
 from schema_gen.plan import ModelPlan, declared, typed
@@ -35,12 +35,19 @@ def revision_resolver(model: str) -> Any:
     async def resolve(root: Node, info: strawberry.Info) -> RevisionInfo:
         manager = info.context.manager
 
-        async def load(keys: Sequence[tuple[str, str]]) -> list[RevisionInfo]:
-            return list(
-                await asyncio.gather(
-                    *(manager.get_revision_info(model, rid, rev) for rid, rev in keys)
+        async def load(keys: Sequence[tuple[str, str]]) -> list[RevisionInfo | NotFoundError]:
+            found = await manager.get_revision_infos(model, keys)
+            return [
+                NotFoundError(
+                    f"{model} {rid!r} has no revision {rev!r}",
+                    model=model,
+                    resource_id=rid,
+                    revision_id=rev,
                 )
-            )
+                if item is None
+                else item
+                for item, (rid, rev) in zip(found, keys, strict=True)
+            ]
 
         info_loader = info.context.loader(("revision", model), load)
         found: RevisionInfo = await info_loader.load((root.id, root._rev))
@@ -58,12 +65,28 @@ class RevisionPage:
         self.total_count = total_count
 
 
+_COUNT_ONLY = frozenset({"totalCount", "__typename"})
+
+
 def revisions_resolver(model: str) -> Any:
     async def resolve(
         root: Node, info: strawberry.Info, first: int | None = None, after: str | None = None
     ) -> RevisionPage:
         limit, _ = page_size(info, first, None)
-        page = await info.context.manager.history(model, root.id, limit=limit, after=after)
+        total = root.meta.revision_count
+        if selected(info) <= _COUNT_ONLY:  # the meta knows: no page to read
+            return RevisionPage([], None, total)
+        manager = info.context.manager
+
+        async def load(ids: Sequence[str]) -> list[Page[RevisionInfo]]:
+            pages: list[Page[RevisionInfo]] = await manager.history_many(
+                model, ids, limit=limit, after=after
+            )
+            return pages
+
+        # every node at this level asks for the same page (first, after)
+        loader = info.context.loader(("revisions", model, limit, after), load)
+        page: Page[RevisionInfo] = await loader.load(root.id)
         edges = [_RevisionEdge(str(r.number), r) for r in page.items]
         page_info = scalars.PageInfo(
             has_next_page=page.next_cursor is not None,
@@ -71,7 +94,7 @@ def revisions_resolver(model: str) -> Any:
             start_cursor=edges[0].cursor if edges else None,
             end_cursor=edges[-1].cursor if edges else None,
         )
-        return RevisionPage(edges, page_info, root.meta.revision_count)
+        return RevisionPage(edges, page_info, total)
 
     return typed(
         resolve,
@@ -126,9 +149,10 @@ def ref_resolver(ref: RefField, target: ModelPlan) -> Any:
 
 
 def referrers_resolver(referrer: ReferrerField, source: ModelPlan) -> Any:
-    """A connection of the resources whose ref points at the parent. First
-    pages of all parents at one level load in one batched manager call;
-    paging on (after/before/last) is a search for that one parent."""
+    """A connection of the resources whose ref (or list of refs) points at
+    the parent. First and last pages of all parents at one level load in one
+    batched manager call, their totalCounts in another; a page after or
+    before a cursor (which belongs to one parent) is a search for that parent."""
     path = referrer.field.path
     model = source.spec.name
 
@@ -137,38 +161,9 @@ def referrers_resolver(referrer: ReferrerField, source: ModelPlan) -> Any:
 
         async def resolve(root: Node, info: GraphQLResolveInfo[Any], **given: Any) -> Any:
             arguments = read(given)
-            a = arguments
-            if a.after is not None or a.before is not None or a.last is not None:
-                return await search_connection(info, source, a, {path: {"eq": root.id}})
-            limit, _ = page_size(info, arguments.first, None)
-            node_fields = selected(info, ("edges", "node")) | selected(info, ("nodes",))
-            with_data = not node_fields <= source.free
-            with_cursors = "pageInfo" in selected(info) or "cursor" in selected(info, ("edges",))
+            # one loader per field node: every parent at this level shares its arguments
+            key = ("referrers", model, path, id(info.field_nodes[0]))
             manager = info.context.manager
-
-            # The loaders run these once per level; arguments are converted there,
-            # not once per parent.
-            async def load(parent_ids: Sequence[str]) -> list[Connection]:
-                pages = await manager.search_related(
-                    model,
-                    path,
-                    parent_ids,
-                    arguments.filter(),
-                    sort=arguments.sort(),
-                    limit=limit,
-                    include_deleted=arguments.include_deleted,
-                    with_data=with_data,
-                    with_cursors=with_cursors,
-                )
-                make = Node.of if with_data else Node.of_meta
-                return [
-                    Connection(
-                        [make(model, item) for item in page.items],
-                        page,
-                        functools.partial(count_for, parent),
-                    )
-                    for page, parent in zip(pages, parent_ids, strict=True)
-                ]
 
             async def count_all(parent_ids: Sequence[str]) -> list[int]:
                 counts: list[int] = await manager.count_related(
@@ -185,10 +180,42 @@ def referrers_resolver(referrer: ReferrerField, source: ModelPlan) -> Any:
                 counted: int = await loader.load(parent)
                 return counted
 
-            # one loader per field node: every parent at this level shares its arguments
-            key = ("referrers", model, path, id(info.field_nodes[0]))
-            found: Connection = await info.context.loader(key, load).load(root.id)
-            return found
+            if arguments.after is not None or arguments.before is not None:
+                found = await search_connection(info, source, arguments, {path: {"eq": root.id}})
+                found.count = functools.partial(count_for, root.id)
+                return found
+            limit, from_end = page_size(info, arguments.first, arguments.last)
+            node_fields = selected(info, ("edges", "node")) | selected(info, ("nodes",))
+            with_data = not node_fields <= source.free
+            with_cursors = "pageInfo" in selected(info) or "cursor" in selected(info, ("edges",))
+
+            # The loaders run these once per level; arguments are converted there,
+            # not once per parent.
+            async def load(parent_ids: Sequence[str]) -> list[Connection]:
+                pages = await manager.search_related(
+                    model,
+                    path,
+                    parent_ids,
+                    arguments.filter(),
+                    sort=arguments.sort(),
+                    limit=limit,
+                    include_deleted=arguments.include_deleted,
+                    with_data=with_data,
+                    with_cursors=with_cursors,
+                    from_end=from_end,
+                )
+                make = Node.of if with_data else Node.of_meta
+                return [
+                    Connection(
+                        [make(model, item) for item in page.items],
+                        page,
+                        functools.partial(count_for, parent),
+                    )
+                    for page, parent in zip(pages, parent_ids, strict=True)
+                ]
+
+            connection: Connection = await info.context.loader(key, load).load(root.id)
+            return connection
 
         return resolve
 

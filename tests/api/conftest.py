@@ -13,6 +13,7 @@ import pytest
 from app import Registry, ResourceManager, Settings
 from app.api import ApiOptions, create_app
 from app.example import build_registry
+from tests.conftest import drop_schemas, isolated
 
 API_PROFILES = {
     "memory": Settings(profile="memory"),
@@ -58,15 +59,20 @@ def api_settings(request: pytest.FixtureRequest, tmp_path: Any) -> Settings:
 @pytest.fixture
 async def make_client(api_settings: Settings, tmp_path: Any) -> AsyncIterator[MakeClient]:
     """``await make_client(registry=None, options=None, **settings)``: a client of
-    a fresh app on the test's profile (the example app by default)."""
+    a fresh app on the test's profile (the example app by default); each has
+    data of its own (on PostgreSQL a schema, dropped after the test)."""
     opened: list[tuple[ResourceManager, httpx.AsyncClient]] = []
+    schemas: set[str] = set()
 
     async def make(
         registry: Registry | None = None, options: ApiOptions | None = None, **overrides: Any
     ) -> GraphQLClient:
         registry = registry or build_registry()
-        overrides.setdefault("data_dir", str(tmp_path / f"data{len(opened)}"))
-        manager = await registry.open(dataclasses.replace(api_settings, **overrides))
+        data_dir = overrides.pop("data_dir", str(tmp_path / f"data{len(opened)}"))
+        chosen = dataclasses.replace(isolated(api_settings, data_dir), **overrides)
+        if chosen.database_schema:
+            schemas.add(chosen.database_schema)
+        manager = await registry.open(chosen)
         app = create_app(registry, manager=manager, options=options)
         http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test")
         opened.append((manager, http))
@@ -76,6 +82,8 @@ async def make_client(api_settings: Settings, tmp_path: Any) -> AsyncIterator[Ma
     for manager, http in reversed(opened):
         await http.aclose()
         await manager.close()
+    if schemas:
+        await drop_schemas(schemas)
 
 
 @pytest.fixture

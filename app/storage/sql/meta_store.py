@@ -67,11 +67,20 @@ class _Reads:
             ops.revision, self.st, model, resource_id, revision_id, with_payload
         )
 
-    async def revisions(
-        self, model: str, resource_id: str, *, limit: int, before_number: int | None
-    ) -> list[RevisionInfo]:
+    async def revision_infos(
+        self, model: str, keys: Sequence[tuple[str, str]]
+    ) -> list[RevisionInfo | None]:
+        if not keys:
+            return []
+        return await self._read(ops.revision_infos, self.st, model, keys)  # type: ignore[no-any-return]
+
+    async def revision_pages(
+        self, model: str, resource_ids: Sequence[str], *, limit: int, before_number: int | None
+    ) -> list[list[RevisionInfo]]:
+        if not resource_ids:
+            return []
         return await self._read(  # type: ignore[no-any-return]
-            ops.revisions_page, self.st, model, resource_id, limit, before_number
+            ops.revision_pages, self.st, model, resource_ids, limit, before_number
         )
 
     async def search(

@@ -131,13 +131,40 @@ def revision(
     return StoredRevision(revision_info(rows[0]), rows[0][11] if with_payload else None)
 
 
-def revisions_page(
-    db: Db, st: Statements, model: str, resource_id: str, limit: int, before: int | None
-) -> list[RevisionInfo]:
-    params: dict[str, Any] = {"model": model, "resource_id": resource_id, "limit": limit}
+def revision_infos(
+    db: Db, st: Statements, model: str, keys: Sequence[tuple[str, str]]
+) -> list[RevisionInfo | None]:
+    ids = sorted({revision_id for _, revision_id in keys})
+    found: dict[str, RevisionInfo] = {}
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start : start + CHUNK]
+        params = {"model": model, **{f"i{k}": v for k, v in enumerate(chunk)}}
+        for row in db.rows(st.revision_infos(len(chunk)), params):
+            found[row[0]] = revision_info(row)
+    result: list[RevisionInfo | None] = []
+    for resource_id, revision_id in keys:
+        info = found.get(revision_id)
+        result.append(info if info is not None and info.resource_id == resource_id else None)
+    return result
+
+
+def revision_pages(
+    db: Db, st: Statements, model: str, ids: Sequence[str], limit: int, before: int | None
+) -> list[list[RevisionInfo]]:
+    params: dict[str, Any] = {"model": model, "limit": limit}
     if before is not None:
         params["before"] = before
-    return [revision_info(r) for r in db.rows(st.revisions_page(before is not None), params)]
+    if len(ids) == 1:  # one history (the common case): a plain LIMIT, no window to rank
+        rows = db.rows(st.revisions_page(before is not None), {**params, "resource_id": ids[0]})
+        return [[revision_info(r) for r in rows]]
+    found: dict[str, list[RevisionInfo]] = {}
+    unique = list(dict.fromkeys(ids))
+    for start in range(0, len(unique), CHUNK):
+        chunk = unique[start : start + CHUNK]
+        stmt = st.revision_pages(len(chunk), before is not None)
+        for row in db.rows(stmt, {**params, **{f"i{k}": v for k, v in enumerate(chunk)}}):
+            found.setdefault(row[1], []).append(revision_info(row))
+    return [found.get(i, []) for i in ids]
 
 
 def referrers(

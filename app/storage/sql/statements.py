@@ -115,6 +115,39 @@ class Statements:
 
         return self.compiled(("revisions_page", bounded), build)
 
+    def revision_pages(self, n: int, bounded: bool) -> Compiled:
+        """The newest ``limit`` revisions (numbers below ``before``) of each
+        of ``n`` resources, by resource then newest first."""
+
+        def build() -> Any:
+            cols = [revisions.c[c] for c in REVISION_COLUMNS]
+            rank = sa.func.row_number().over(
+                partition_by=revisions.c.resource_id, order_by=revisions.c.number.desc()
+            )
+            inner = sa.select(*cols, rank.label("specql_rank")).where(
+                revisions.c.model == sa.bindparam("model"),
+                revisions.c.resource_id.in_(params(f"i{k}" for k in range(n))),
+            )
+            if bounded:
+                inner = inner.where(revisions.c.number < sa.bindparam("before"))
+            ranked = inner.subquery("ranked")
+            return (
+                sa.select(*(ranked.c[c] for c in REVISION_COLUMNS))
+                .where(ranked.c.specql_rank <= sa.bindparam("limit"))
+                .order_by(ranked.c.resource_id, ranked.c.specql_rank)
+            )
+
+        return self.compiled(("revision_pages", n, bounded), build)
+
+    def revision_infos(self, n: int) -> Compiled:
+        return self.compiled(
+            ("revision_infos", n),
+            lambda: sa.select(*(revisions.c[c] for c in REVISION_COLUMNS)).where(
+                revisions.c.model == sa.bindparam("model"),
+                revisions.c.revision_id.in_(params(f"i{k}" for k in range(n))),
+            ),
+        )
+
     def update_revision_payload(self) -> Compiled:
         return self.compiled(
             "update_revision_payload",
