@@ -305,8 +305,9 @@ async def make_post(
     return post
 
 
-async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 20.0) -> None:
-    """Wait until ``check()`` is true."""
+async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 120.0) -> None:
+    """Wait until ``check()`` is true (the timeout only catches a check that
+    never comes true, not a slow machine)."""
     deadline = time.monotonic() + timeout
     while not await check():
         assert time.monotonic() < deadline, f"{check.__name__} stayed false for {timeout}s"
