@@ -20,7 +20,7 @@ SPECQL = Path(sys.executable).parent / "specql"
 
 
 def run(
-    args: list[str], cwd: Path, timeout: float = 60, env: dict[str, str] | None = None
+    args: list[str], cwd: Path, timeout: float = 120, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "100", "TERM": "dumb", **(env or {})}
     return subprocess.run(

@@ -138,7 +138,7 @@ async def test_put_many_runs_requests_concurrently_within_the_bound(
     opened: Any, location: S3Location, proxy: FaultProxy
 ) -> None:
     store = await opened(S3RevisionStore, replace(location, endpoint_url=proxy.url, concurrency=4))
-    proxy.delay = 0.05
+    proxy.gate = 4  # the first requests wait until four are in flight
     await store.put_many([(key(i), b"x") for i in range(24)])
     assert proxy.max_in_flight == 4
     assert await store.get_many([key(i) for i in range(24)]) == [b"x"] * 24
@@ -381,7 +381,7 @@ async def test_slow_answers_time_out_as_storage_errors(
 ) -> None:
     slow = replace(location, endpoint_url=proxy.url, read_timeout=0.5, max_attempts=1)
     store = await opened(S3RevisionStore, slow)
-    proxy.delay = 2.0  # the proxy cannot answer before the 0.5 s read timeout fires
+    proxy.delay = 10.0  # the proxy cannot answer before the 0.5 s read timeout fires
     with pytest.raises(StorageError, match=f"GetObject .* timed out reading from {proxy.url}"):
         await store.get_many([key(1)])
 
