@@ -78,13 +78,18 @@ _S3_URL = typer.Option(
 def _settings(
     data_dir: str | None, profile: str | None, database_url: str | None, s3_url: str | None
 ) -> Settings:
-    """Settings from the storage options, then SPECQL_* variables, then defaults."""
+    """Settings from the storage options, then SPECQL_* variables, then
+    defaults; a profile whose driver is not installed stops here."""
+    from app.storage.profiles import check_drivers
+
     try:
-        return Settings.from_env(
+        settings = Settings.from_env(
             None, data_dir=data_dir, profile=profile, database_url=database_url, s3_url=s3_url
         )
+        check_drivers(settings)
     except ConfigurationError as exc:
         _fail(exc)
+    return settings
 
 
 def _run(work: Coroutine[Any, Any, T]) -> T:

@@ -37,8 +37,9 @@ class Settings:
             when missing); None uses the server's search_path.
         s3_url: ``s3://bucket/prefix?endpoint=http://host:9000&region=...``;
             credentials come from the standard AWS environment variables.
-        pool_size: PostgreSQL connections per process (plus as many again
-            under load).
+        pool_size: the most PostgreSQL connections a process opens (each
+            when first needed, kept until the store closes); more callers
+            wait for one. See docs/deployment.md, "Pool sizing".
         pool_timeout: seconds a request waits for a free connection.
         statement_timeout_ms: PostgreSQL cancels a longer statement.
         payload_format: ``msgpack`` (default) or ``json``.

@@ -60,7 +60,7 @@ class MotoServer:
     def running(self) -> bool:
         return self._process is not None and self._process.poll() is None
 
-    def start(self, timeout: float = 30.0) -> None:
+    def start(self, timeout: float = 120.0) -> None:
         if self.running:
             return
         self._log = tempfile.TemporaryFile()
@@ -151,7 +151,11 @@ class FaultProxy:
     def __init__(self, target: str) -> None:
         self.target = target.rstrip("/")
         self.requests: list[ProxiedRequest] = []
-        self.delay = 0.0  # seconds each forwarded request is held, to make overlap visible
+        self.delay = 0.0  # seconds each forwarded request is held
+        # forwarded requests are held until this many are in flight at once, so
+        # that a client's concurrency shows however slowly it sends (0: off)
+        self.gate = 0
+        self._gate_open = asyncio.Event()
         self.in_flight = 0
         self.max_in_flight = 0
         self._failures: list[tuple[Callable[[ProxiedRequest], bool], int, str]] = []
@@ -217,12 +221,19 @@ class FaultProxy:
             return
         self.in_flight += 1  # one event loop serves every request: no lock needed
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        if self.gate and self.max_in_flight >= self.gate:
+            self._gate_open.set()
         try:
             await self._forward(scope, body, send)
         finally:
             self.in_flight -= 1
 
     async def _forward(self, scope: Any, body: bytes, send: Any) -> None:
+        if self.gate:
+            try:
+                await asyncio.wait_for(self._gate_open.wait(), 60)
+            except TimeoutError:  # a client that never sends that many fails its test
+                self._gate_open.set()
         await asyncio.sleep(self.delay)
         query = scope["query_string"].decode()
         forwarded = [(k, v) for k, v in scope["headers"] if k not in _HOP_BY_HOP]

@@ -20,7 +20,7 @@ SPECQL = Path(sys.executable).parent / "specql"
 
 
 def run(
-    args: list[str], cwd: Path, timeout: float = 60, env: dict[str, str] | None = None
+    args: list[str], cwd: Path, timeout: float = 120, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "100", "TERM": "dumb", **(env or {})}
     return subprocess.run(
@@ -96,3 +96,35 @@ def test_serve_that_cannot_open_its_stores_says_why_in_one_line(
     assert done.returncode != 0
     assert problem in done.stderr, done.stderr
     assert "Traceback" not in done.stderr, done.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("blocked", "args", "problem"),
+    [
+        (
+            "asyncpg",
+            ["--database-url", "postgresql://postgres@127.0.0.1:5432/test"],
+            "error: the postgres profile needs asyncpg, which is not installed. "
+            "Install the postgres extra: pip install 'specql[postgres]'.",
+        ),
+        (
+            "aioboto3",
+            ["--s3-url", "s3://bucket?endpoint=http://127.0.0.1:9"],
+            "error: the s3 profile needs aioboto3, which is not installed. "
+            "Install the s3 extra: pip install 'specql[s3]'.",
+        ),
+    ],
+)
+def test_serve_without_a_profiles_driver_names_the_extra_in_one_line(
+    tmp_path: Path, blocked: str, args: list[str], problem: str
+) -> None:
+    # the driver cannot be imported, as in an install without the extra
+    wrapper = f"import sys; sys.modules[{blocked!r}] = None; from app.cli import main; main()"
+    done = run(
+        [sys.executable, "-c", wrapper, "serve", "--port", "0", "--data-dir", str(tmp_path), *args],
+        tmp_path,
+    )
+    assert done.returncode == 1
+    assert done.stderr.strip() == problem, done.stderr
+    assert "Traceback" not in done.stderr

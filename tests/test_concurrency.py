@@ -331,7 +331,7 @@ def _run_workers(
                 )
             )
         for child in children:
-            child.wait_for("READY", timeout=30)
+            child.wait_for("READY", timeout=120)
         for child in children:
             child.send("go\n")
         outputs = [child.finish(timeout=60) for child in children]

@@ -185,12 +185,12 @@ async def test_sigkill_mid_burst_loses_no_acknowledged_write(
             cwd=tmp_path,
         )
         try:
-            child.wait_for("READY", timeout=30)
+            child.wait_for("READY", timeout=120)
             # kill after a varying number of acknowledged writes, mid-burst
             wanted = rng.randint(120, 300)
             seen = 0
             while seen < wanted:
-                line = child.next_line(timeout=30)
+                line = child.next_line(timeout=120)
                 assert line is not None, f"writer exited early:\n{child.stderr()}"
                 assert line != "DONE"
                 seen += line[:2] in ("C ", "U ", "P ")

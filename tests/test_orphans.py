@@ -64,14 +64,22 @@ async def test_a_payload_written_under_a_second_ago_is_young(manager):
     """S3 (moto here) reports modification times in whole seconds: a payload
     written at x.4 s reads as written at x.0, so 0.65 s later, at (x+1).05 s,
     it looks over a second old; a grace of one second must still count it as
-    young (its meta may be about to commit)."""
-    while not 0.35 <= time.time() % 1 < 0.45:
-        await asyncio.sleep(0.01)
-    in_flight = await crash_after_payload_write(manager)
-    await asyncio.sleep(1.05 - time.time() % 1)  # just past the next second
-    report = await manager.collect_orphans(grace_seconds=1)
-    assert report.orphans == [] and report.deleted == 0
-    assert in_flight <= await stored_keys(manager)
+    young (its meta may be about to commit). A try counts only if the write
+    and the collection both ran within that second (a loaded machine may run
+    them later); the first try that did decides."""
+    for _ in range(20):
+        while not 0.35 <= time.time() % 1 < 0.45:
+            await asyncio.sleep(0.01)
+        written = time.time()  # the payload is written after this
+        in_flight = await crash_after_payload_write(manager)
+        await asyncio.sleep(max(0.0, 1.05 - time.time() % 1))  # just past the next second
+        report = await manager.collect_orphans(grace_seconds=1)
+        if time.time() - written >= 1:  # not provably young when collected: try again
+            continue
+        assert not in_flight & set(report.orphans)  # (an earlier try's may be, rightly)
+        assert in_flight <= await stored_keys(manager)
+        return
+    pytest.skip("the machine never wrote and collected within one second")
 
 
 async def test_gc_running_beside_writers_never_removes_a_live_payload(manager):
@@ -85,20 +93,20 @@ async def test_gc_running_beside_writers_never_removes_a_live_payload(manager):
             await manager.update(Doc, doc_id, Doc("x", count=count))
         return count
 
-    async def collector() -> int:
-        runs = 0
-        while not stop.is_set():
-            runs += 1
-            report = await manager.collect_orphans(grace_seconds=1)
-            assert report.orphans == []
-        return runs
+    async def collector() -> None:
+        # past grace and resolution, the first payloads are candidates, their
+        # resources still being written; three passes, however long they take
+        await asyncio.sleep(2.1)
+        try:
+            for _ in range(3):
+                report = await manager.collect_orphans(grace_seconds=1)
+                assert report.orphans == []
+        finally:
+            stop.set()
 
     tasks = [asyncio.create_task(writer(d.id)) for d in docs]
-    gc_task = asyncio.create_task(collector())
-    await asyncio.sleep(2.5)
-    stop.set()
+    await collector()
     counts = await asyncio.gather(*tasks)
-    assert await gc_task >= 2
     for doc, count in zip(docs, counts, strict=True):
         history = await manager.history(Doc, doc.id, limit=1000)
         assert len(history.items) == count + 1

@@ -19,6 +19,8 @@ from app import (
 )
 from tests.models import Doc, User, build_registry
 
+HANG = 120  # seconds: only a deadlock takes this long, not a loaded machine
+
 
 async def test_cancelled_delete_leaves_the_store_writable(manager):
     doc = await manager.create(Doc, Doc("a"))
@@ -28,9 +30,9 @@ async def test_cancelled_delete_leaves_the_store_writable(manager):
         task.cancel()
         with pytest.raises((asyncio.CancelledError, SpecQLError)):
             await task
-    await asyncio.wait_for(manager.create(Doc, Doc("b")), 5)
+    await asyncio.wait_for(manager.create(Doc, Doc("b")), HANG)
     await asyncio.wait_for(
-        manager.update(Doc, (await manager.create(Doc, Doc("c"))).id, Doc("c2")), 5
+        manager.update(Doc, (await manager.create(Doc, Doc("c"))).id, Doc("c2")), HANG
     )
 
 
@@ -48,7 +50,7 @@ async def test_hook_writing_inside_a_delete_gets_a_clear_error_not_a_deadlock(op
     try:
         doc = await manager.create(Doc, Doc("a"))
         with pytest.raises(BadRequestError, match="after-hook"):
-            await asyncio.wait_for(manager.delete(Doc, doc.id), 5)
+            await asyncio.wait_for(manager.delete(Doc, doc.id), HANG)
         assert await manager.exists(Doc, doc.id)  # nothing was deleted
         assert await manager.count(Doc) == 1
     finally:
@@ -60,9 +62,9 @@ async def test_use_after_close_raises(open_manager):
     doc = await manager.create(Doc, Doc("a"))
     await manager.close()
     with pytest.raises(StorageError, match="closed"):
-        await asyncio.wait_for(manager.get(Doc, doc.id), 5)
+        await asyncio.wait_for(manager.get(Doc, doc.id), HANG)
     with pytest.raises(StorageError, match="closed"):
-        await asyncio.wait_for(manager.create(Doc, Doc("b")), 5)
+        await asyncio.wait_for(manager.create(Doc, Doc("b")), HANG)
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import importlib.util
 import os
 from pathlib import Path
 
@@ -66,6 +67,7 @@ def open_stores(settings: Settings) -> Stores:
 
 
 def _build_stores(settings: Settings) -> Stores:
+    check_drivers(settings)
     if settings.profile == "memory":
         from app.storage.memory import MemoryBlobStore, MemoryRevisionStore
         from app.storage.sql.meta_store import SqliteMetaStore
@@ -86,6 +88,24 @@ def _build_stores(settings: Settings) -> Stores:
         CachedRevisionStore(_revision_store(settings, meta), settings.cache_bytes),
         _blob_store(settings, meta),
     )
+
+
+def check_drivers(settings: Settings) -> None:
+    """Refuse, in one line naming the extra to install, a profile whose driver
+    is missing (``pip install specql`` alone brings neither asyncpg nor
+    aioboto3); looking a driver up imports nothing."""
+    needed = []
+    if settings.profile == "postgres":
+        needed.append(("postgres", "asyncpg", "the postgres profile"))
+    if settings.s3_url is not None and settings.profile in ("s3", "postgres"):
+        where = "the s3 profile" if settings.profile == "s3" else "the postgres profile with S3"
+        needed.append(("s3", "aioboto3", where))
+    for extra, driver, what in needed:
+        if importlib.util.find_spec(driver) is None:
+            raise ConfigurationError(
+                f"{what} needs {driver}, which is not installed",
+                f"Install the {extra} extra: pip install 'specql[{extra}]'.",
+            )
 
 
 def _meta_store(settings: Settings) -> MetaStore:

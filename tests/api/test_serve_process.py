@@ -47,7 +47,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     url = f"http://127.0.0.1:{port}"
     log.close()  # the child has its own handle
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 120  # a start, however slow; not a hang
         while True:
             with contextlib.suppress(httpx.TransportError):
                 if httpx.get(f"{url}/ready", timeout=1).status_code == 200:

@@ -123,7 +123,7 @@ def serving(models: str | None, folder: Path, *options: str) -> Iterator[str]:
         )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 120  # a start, however slow; not a hang
         while True:
             with contextlib.suppress(httpx.TransportError):
                 if httpx.get(f"{base}/ready", timeout=1).status_code == 200:

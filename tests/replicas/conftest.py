@@ -33,7 +33,7 @@ from tests.conftest import BUCKET, DATABASE_URL, drop_schemas
 from tests.s3_server import FAKE_KEY_ID, FAKE_SECRET, MotoServer, free_port
 
 PG_PORT = urllib.parse.urlsplit(DATABASE_URL).port or 5432
-READY_TIMEOUT = 60.0
+READY_TIMEOUT = 120.0
 # Words that must never reach a client: driver, SQL and endpoint details.
 LEAKS = ("traceback", "asyncpg", "sqlalchemy", "postgres", "select ", "s3:", "127.0.0.1")
 
@@ -305,8 +305,9 @@ async def make_post(
     return post
 
 
-async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 20.0) -> None:
-    """Wait until ``check()`` is true."""
+async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 120.0) -> None:
+    """Wait until ``check()`` is true (the timeout only catches a check that
+    never comes true, not a slow machine)."""
     deadline = time.monotonic() + timeout
     while not await check():
         assert time.monotonic() < deadline, f"{check.__name__} stayed false for {timeout}s"

@@ -85,8 +85,9 @@ async def http(replica: Replica) -> AsyncIterator[httpx.AsyncClient]:
 
 
 async def logged(replica: Replica, *words: str) -> bool:
-    """Whether the server's log (stderr) mentions every word, within seconds."""
-    for _ in range(50):
+    """Whether the server's log (stderr) mentions every word, within two
+    minutes (a loaded machine writes it late, never that late)."""
+    for _ in range(1200):
         text = replica.log()
         if all(word in text for word in words):
             return True

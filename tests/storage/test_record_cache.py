@@ -17,6 +17,7 @@ from app import ResourceManager, Settings
 from app.errors import NotFoundError
 from app.storage.sql.meta_store import SqliteMetaStore
 from app.storage.sql.record_cache import CommitCounter, RecordCache, counter_path
+from tests import waiting
 from tests.processes.harness import Child, load
 
 shared = load("shared")
@@ -267,7 +268,9 @@ async def test_a_group_with_a_write_that_reports_nothing_is_not_trusted(tmp_path
             ),
             asyncio.ensure_future(manager.update("doc", y, Doc("y2", 2))),
         ]
-        await asyncio.sleep(0.05)  # both queued behind the held write: one group
+        await waiting.until(
+            waiting.queued(store.runner, 2), "both queued behind the held write: one group"
+        )
         release.set()
         await first
         await asyncio.gather(*queued)

@@ -28,6 +28,7 @@ import pytest
 from app import Registry, ResourceManager, Settings
 from app.errors import UniqueViolationError
 from app.storage.sql.meta_store import SqliteMetaStore
+from tests import waiting
 from tests.processes.harness import Child, load
 
 shared = load("shared")
@@ -157,8 +158,7 @@ async def test_a_failed_write_in_a_group_commit_leaves_no_trace(manager: Resourc
             asyncio.create_task(manager.update("coded", b, Coded("x", 3))),  # taken by a
             asyncio.create_task(manager.update("coded", c, Coded("c", 4))),
         ]
-        await asyncio.sleep(0.05)
-        assert len(store.runner._queued) == 3
+        await waiting.until(waiting.queued(store.runner, 3), "the three writes queued as one group")
     results = await asyncio.gather(*tasks, return_exceptions=True)
     # a and b race for "x" (their payload writes may reorder them): one loses
     failed = [i for i, r in enumerate(results) if isinstance(r, UniqueViolationError)]
@@ -180,7 +180,9 @@ async def test_a_write_cancelled_before_its_group_is_never_seen(manager: Resourc
     async with store.runner.lock:
         doomed = asyncio.create_task(manager.update("doc", rid, Doc("cancelled", 2)))
         kept = asyncio.create_task(manager.update("doc", other, Doc("kept", 2)))
-        await asyncio.sleep(0.05)
+        await waiting.until(
+            waiting.queued(store.runner, 2), "both writes queued before their group"
+        )
         doomed.cancel()
     with pytest.raises(asyncio.CancelledError):
         await doomed

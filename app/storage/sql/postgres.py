@@ -17,6 +17,11 @@ result layers were more than half of a get's client time (benchmarks/RESULTS.md)
 * Schema work (alembic, per-model tables) runs under a session advisory lock
   keyed by the schema, so when several replicas start at once exactly one
   applies DDL and the others wait, then find nothing left to do.
+* The pool opens at most ``pool_size`` connections, only as demand needs
+  them, and keeps every healthy one: callers beyond the size wait for one to
+  be handed back (up to ``pool_timeout``). Closing connections handed back
+  under a burst made PostgreSQL spend its CPU starting sessions (1,400 to
+  2,100 in 15 s of 16 HTTP clients on a pool of 10).
 * A dropped connection (server restart, ``pg_terminate_backend``) fails the
   operation that was using it with a StorageError and is thrown away; one
   dropped while idle in the pool is replaced when next checked out.
@@ -67,20 +72,22 @@ class PgOptions:
             and ``postgresql+asyncpg://`` are accepted too).
         schema: the PostgreSQL schema holding SpecQL's tables (created when
             missing); None uses the server's search_path.
-        pool_size: connections kept open per process.
-        max_overflow: extra connections opened under load, closed when idle.
+        pool_size: the most connections open at once per process; each is
+            opened when first needed and kept until the store closes.
         pool_timeout: seconds a request waits for a free connection.
         connect_timeout: seconds to establish a connection.
         statement_timeout_ms: the server cancels a statement running longer.
+        application_name: what ``pg_stat_activity`` shows for the
+            connections (tell replicas or tools apart).
     """
 
     url: str
     schema: str | None = None
     pool_size: int = 10
-    max_overflow: int = 10
     pool_timeout: float = 30.0
     connect_timeout: float = 10.0
     statement_timeout_ms: int = 30_000
+    application_name: str = "specql"
 
 
 def engine_url(url: str) -> sa.URL:
@@ -114,15 +121,22 @@ def _schema_name(schema: str) -> str:
     return schema
 
 
-def create_engine(options: PgOptions) -> AsyncEngine:
-    """SQLAlchemy's engine for schema work: two connections, one holding the
-    advisory lock while the other applies DDL."""
-    server_settings = {
-        "application_name": "specql",
+def _server_settings(options: PgOptions) -> dict[str, str]:
+    """Session settings every connection starts with (and keeps: no
+    operation changes them)."""
+    settings = {
+        "application_name": options.application_name,
         "statement_timeout": str(int(options.statement_timeout_ms)),
     }
     if options.schema is not None:
-        server_settings["search_path"] = _schema_name(options.schema)
+        settings["search_path"] = _schema_name(options.schema)
+    return settings
+
+
+def create_engine(options: PgOptions) -> AsyncEngine:
+    """SQLAlchemy's engine for schema work: two connections, one holding the
+    advisory lock while the other applies DDL."""
+    server_settings = _server_settings(options)
     engine = create_async_engine(
         engine_url(options.url),
         pool_size=2,
@@ -182,8 +196,8 @@ def _connection_lost(exc: BaseException) -> bool:
 
 
 class _Connections:
-    """asyncpg connections handed out last-in first-out, at most
-    ``pool_size + max_overflow`` at once, ``pool_size`` kept idle.
+    """asyncpg connections handed out last-in first-out, at most ``pool_size``
+    open; a caller finding them all in use waits for one to come back.
 
     asyncpg's own ``Pool`` cost ~85 µs of CPU per acquire and release here,
     and SQLAlchemy's pool on top ~115 µs more (benchmarks/RESULTS.md); a list
@@ -193,6 +207,11 @@ class _Connections:
     """
 
     def __init__(self, options: PgOptions) -> None:
+        if options.pool_size < 1:
+            raise ConfigurationError(
+                f"the PostgreSQL pool size must be 1 or more, not {options.pool_size!r}",
+                "Set SPECQL_POOL_SIZE to e.g. 10.",
+            )
         self.options = options
         url = engine_url(options.url)
         self._dsn = url.set(
@@ -205,14 +224,16 @@ class _Connections:
 
     async def acquire(self) -> asyncpg.Connection:
         if self._slots is None:
-            self._slots = asyncio.Semaphore(self.options.pool_size + self.options.max_overflow)
+            self._slots = asyncio.Semaphore(self.options.pool_size)
         if self._slots.locked():
             try:
-                await asyncio.wait_for(self._slots.acquire(), self.options.pool_timeout)
+                # a timeout scope, not wait_for: no task per waiting caller
+                async with asyncio.timeout(self.options.pool_timeout):
+                    await self._slots.acquire()
             except TimeoutError:
                 raise StorageError(
                     f"postgres: no connection was free within {self.options.pool_timeout} s "
-                    f"(pool size {self.options.pool_size} + overflow {self.options.max_overflow})"
+                    f"(all {self.options.pool_size} of the pool were in use)"
                 ) from None
         else:
             await self._slots.acquire()
@@ -230,27 +251,32 @@ class _Connections:
         return conn
 
     async def _connect(self) -> asyncpg.Connection:
-        settings = {
-            "application_name": "specql",
-            "statement_timeout": str(int(self.options.statement_timeout_ms)),
-        }
-        if self.options.schema is not None:
-            settings["search_path"] = _schema_name(self.options.schema)
         return await asyncpg.connect(
             self._dsn.render_as_string(hide_password=False),
-            server_settings=settings,
+            server_settings=_server_settings(self.options),
             timeout=self.options.connect_timeout,
             statement_cache_size=1000,
         )
 
-    def release(self, conn: asyncpg.Connection, reusable: bool) -> None:
-        if reusable and not conn.is_closed() and len(self._idle) < self.options.pool_size:
-            self._idle.append(conn)
-        else:
-            conn.terminate()
-            self._open.discard(conn)
-        assert self._slots is not None
-        self._slots.release()
+    async def release(self, conn: asyncpg.Connection, reusable: bool) -> None:
+        """Take a connection back; a healthy one is always kept. One still
+        inside a transaction (its end never ran) is rolled back first, so the
+        next user never works in it: asyncpg tracks the transaction status the
+        server reports, so the check costs no round trip."""
+        try:
+            if reusable and conn.is_in_transaction():
+                reusable = False  # until the rollback is through (it may fail or be cancelled)
+                with contextlib.suppress(Exception):
+                    await conn.execute("ROLLBACK")
+                    reusable = True
+        finally:
+            if reusable and not conn.is_closed():
+                self._idle.append(conn)
+            else:
+                conn.terminate()
+                self._open.discard(conn)
+            assert self._slots is not None
+            self._slots.release()
 
     async def close(self) -> None:
         self._idle.clear()
@@ -303,9 +329,9 @@ class PgRunner:
         try:
             result = await greenlet_spawn(fn, PgDb(conn), *args)
         except BaseException as exc:
-            self._pool.release(conn, not _connection_lost(exc))
+            await self._pool.release(conn, not _connection_lost(exc))
             raise
-        self._pool.release(conn, True)
+        await self._pool.release(conn, True)
         return result
 
     async def write(self, fn: Callable[..., R], *args: Any) -> R:
@@ -329,15 +355,9 @@ class PgRunner:
             yield conn
             await conn.execute("COMMIT")
         except BaseException as exc:
-            reusable = not _connection_lost(exc)
-            if reusable:
-                try:
-                    await conn.execute("ROLLBACK")
-                except Exception:
-                    reusable = False
-            self._pool.release(conn, reusable)
+            await self._pool.release(conn, not _connection_lost(exc))  # rolls back
             raise
-        self._pool.release(conn, True)
+        await self._pool.release(conn, True)
 
     async def ddl(self, fn: Callable[[sa.Connection], R]) -> R:
         """Run ``fn(sqlalchemy_connection)`` in one transaction (schema work)."""

@@ -20,7 +20,10 @@ commit per group instead of per write. WAL checkpoints
 run on a background thread instead of inside whichever commit crosses the
 threshold: measured here, that halves the cost of a small commit. When the
 WAL still grows past a limit (a writer that never pauses), the writer thread
-finishes the checkpoint between two writes so the WAL starts over.
+finishes the checkpoint between two writes so the WAL starts over; it also
+does so, waiting for the background thread, every ``RESTART_EVERY`` times
+``checkpoint_every`` commits, so that the WAL stays bounded however late a
+busy machine runs the background thread.
 
 Every commit is counted in a file shared by the processes on the database
 (``CommitCounter``), so that caches of current records can tell when what
@@ -51,6 +54,10 @@ R = TypeVar("R")
 # 4,096 and 256) made creates about 10 % faster.
 WAL_FRAMES_LIMIT = 16384
 CHECKPOINT_EVERY = 1024  # commits between two background checkpoints
+# The writer starts the WAL over itself after this many times CHECKPOINT_EVERY
+# commits without one: a bound that holds when the background thread is late
+# (a loaded machine ran 3,000 commits past a 100-frame limit to 17 MB).
+RESTART_EVERY = 4
 JOURNAL_SIZE_LIMIT = 64 * 1024 * 1024  # bytes a restarted WAL file is truncated to
 # Pages of a new database file. A commit writes each page it changed to the
 # WAL, and a create changes one page in each of about 13 B-trees (the meta
@@ -185,13 +192,21 @@ class SqliteRunner:
         readers: int = 1,
         busy_timeout_ms: int = 15000,
         wal_frames_limit: int = WAL_FRAMES_LIMIT,
+        checkpoint_every: int = CHECKPOINT_EVERY,
         page_size: int = PAGE_SIZE,
     ):
         self.path = path
         self.page_size = page_size
         self.busy_timeout_ms = busy_timeout_ms
         self.wal_frames_limit = wal_frames_limit
+        self.checkpoint_every = checkpoint_every
         self._finish_checkpoint = False  # set by the checkpointer, done by the writer
+        # One checkpoint at a time in this process (SQLite refuses a second one
+        # instead of waiting). The writer keeps it from its checkpoint through
+        # the next commit, the one that starts the WAL over.
+        self._checkpointing = threading.Lock()
+        self._holds_checkpointing = False
+        self._since_restart = 0  # commits since the writer last checkpointed
         self.commits = CommitCounter(counter_path(path) if path is not None else None)
         self._writer = _Workers(1, "specql-sqlite-w", self._close_own)
         self._readers = (
@@ -236,7 +251,8 @@ class SqliteRunner:
                         self.path or "", isolation_level=None, check_same_thread=False
                     )
                     conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
-                _, frames, _ = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                with self._checkpointing:
+                    _, frames, _ = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
                 if frames > self.wal_frames_limit:
                     self._finish_checkpoint = True
             except sqlite3.Error:
@@ -340,17 +356,29 @@ class SqliteRunner:
         return outcomes, commit
 
     def _committed(self, writes: int) -> None:
-        if self._finish_checkpoint:
-            # Under a steady stream of writes the checkpointer never catches up
-            # with the last frame, so the WAL is never restarted and grows
-            # without bound (674 MB after 10,000 creates), and every read
-            # searches its index. Between two writes, on the one writer
-            # thread, the rest of a checkpoint completes; the next write then
-            # starts the WAL over (truncated to JOURNAL_SIZE_LIMIT).
+        if self._holds_checkpointing:  # this commit started the WAL over
+            self._holds_checkpointing = False
+            self._checkpointing.release()
+        self._since_restart += writes
+        overdue = self._since_restart >= RESTART_EVERY * self.checkpoint_every
+        # Under a steady stream of writes the checkpointer never catches up
+        # with the last frame, so the WAL is never restarted and grows without
+        # bound (674 MB after 10,000 creates), and every read searches its
+        # index. Between two writes, on the one writer thread, the rest of a
+        # checkpoint completes; the next write then starts the WAL over
+        # (truncated to JOURNAL_SIZE_LIMIT). Overdue, the writer waits for a
+        # background checkpoint in progress rather than try again later.
+        if (overdue or self._finish_checkpoint) and self._checkpointing.acquire(blocking=overdue):
             self._finish_checkpoint = False
-            self._connection().execute("PRAGMA wal_checkpoint(PASSIVE)")
+            self._since_restart = 0
+            try:
+                self._connection().execute("PRAGMA wal_checkpoint(PASSIVE)")
+            except sqlite3.Error:
+                self._checkpointing.release()  # the write committed; a later one tries again
+            else:
+                self._holds_checkpointing = True
         self._commits += writes
-        if self._commits >= CHECKPOINT_EVERY:
+        if self._commits >= self.checkpoint_every:
             self._commits = 0
             self._checkpoint_due.set()
 
@@ -506,6 +534,9 @@ class SqliteRunner:
         if self._readers is not None:
             await asyncio.to_thread(self._readers.stop)
         await asyncio.to_thread(self._writer.stop)
+        if self._holds_checkpointing:  # no commit came after the writer's checkpoint
+            self._holds_checkpointing = False
+            self._checkpointing.release()
         self._stopping = True
         self._checkpoint_due.set()
         if self._checkpointer is not None:
