@@ -18,11 +18,11 @@ from typing import Any, cast
 import msgspec
 import strawberry
 
+from app.resources.shapes import Shape, struct_fields
 from app.types import Binary
 from schema_gen import scalars
 from schema_gen.names import camel, snake
 from schema_gen.objects import OutputTypes
-from schema_gen.shapes import Shape, struct_fields
 
 UNSET: Any = strawberry.UNSET
 Convert = Callable[[Any], Any]

@@ -17,6 +17,8 @@ from typing import Any, Literal
 import msgspec
 
 from app.errors import FieldProblem, ValidationFailedError
+from app.resources.representable import INT_RANGE, model_check, shape_check
+from app.resources.shapes import shape_of
 
 PayloadFormat = Literal["msgpack", "json"]
 
@@ -32,6 +34,8 @@ class ModelCodec:
         self._module = module
         self._from_json = msgspec.json.Decoder(model).decode
         self._decoders: dict[str, Any] = {}
+        self._leaf_checks: dict[str, Any] = {}
+        self._check = model_check(model)
 
     def encode(self, obj: msgspec.Struct) -> bytes:
         payload: bytes = self._encode(obj)
@@ -54,36 +58,58 @@ class ModelCodec:
             )
         try:
             obj = self._decode(self._encode(data))
-        except msgspec.ValidationError as exc:
+        except (msgspec.ValidationError, OverflowError) as exc:
             raise ValidationFailedError(self.name, self.problems(data, exc)) from None
         except (TypeError, msgspec.EncodeError) as exc:
             raise ValidationFailedError(self.name, [FieldProblem("$", str(exc))]) from None
+        self._representable(obj)
         return obj, self._encode(obj)
 
     def from_json_like(self, data: Any) -> Any:
         """A model instance from JSON-shaped builtins (as a JSON Patch edits
         them: dates, UUIDs and Decimals as strings, bytes as base64)."""
         try:
-            return self._from_json(msgspec.json.encode(data))
-        except msgspec.ValidationError as exc:
+            obj = self._from_json(msgspec.json.encode(data))
+        except (msgspec.ValidationError, OverflowError) as exc:
             raise ValidationFailedError(self.name, self.problems(data, exc)) from None
         except (TypeError, msgspec.EncodeError) as exc:
             raise ValidationFailedError(self.name, [FieldProblem("$", str(exc))]) from None
+        self._representable(obj)
+        return obj
 
-    def problems(self, data: Any, first: msgspec.ValidationError) -> list[FieldProblem]:
+    def _representable(self, obj: Any) -> None:
+        if self._check is not None:
+            problems = self._check(obj)
+            if problems:
+                raise ValidationFailedError(self.name, problems)
+
+    def problems(self, data: Any, first: Exception) -> list[FieldProblem]:
         """Walk the data along the model's types so that every bad value is
         reported at once, nested Structs and list items included."""
         if isinstance(data, msgspec.Struct):
             data = msgspec.to_builtins(data)
         found: list[FieldProblem] = []
         self._collect(data, self.model, "$", found)
-        return found or [_problem(first)]
+        if found:
+            return found
+        if isinstance(first, msgspec.ValidationError):
+            return [_problem(first)]
+        return [FieldProblem("$", INT_RANGE)]
 
     def _collect(self, value: Any, hint: Any, path: str, found: list[FieldProblem]) -> None:
         origin = typing.get_origin(hint)
         if origin is typing.Annotated:
-            hint = typing.get_args(hint)[0]
-            origin = typing.get_origin(hint)
+            inner = typing.get_args(hint)[0]
+            if typing.get_origin(inner) is not None or _is_plain_struct(inner):
+                # constraints on a container (max_length of a list) are checked whole
+                before = len(found)
+                self._leaf(value, hint, path, found)
+                # problems inside the value: the walk below finds them
+                found[before:] = [p for p in found[before:] if p.path == path]
+                hint, origin = inner, typing.get_origin(inner)
+            else:
+                self._leaf(value, hint, path, found)  # Meta constraints apply to the leaf
+                return
         if origin in (typing.Union, types.UnionType):
             members = [a for a in typing.get_args(hint) if a is not type(None)]
             if value is None and len(members) < len(typing.get_args(hint)):
@@ -114,16 +140,29 @@ class ModelCodec:
             for key, element in value.items():
                 self._collect(element, item, f"{path}[{key!r}]", found)
             return
+        self._leaf(value, hint, path, found)
+
+    def _leaf(self, value: Any, hint: Any, path: str, found: list[FieldProblem]) -> None:
+        key = repr(hint)
         try:
-            self._decoder_for(hint)(self._encode(value))
+            decoded = self._decoder_for(key, hint)(self._encode(value))
         except msgspec.ValidationError as exc:
             message, _, where = str(exc).partition(" - at `$")
             found.append(FieldProblem(f"{path}{where.rstrip('`')}", message))
+            return
+        except OverflowError:  # wider than msgpack's 64 bits
+            found.append(FieldProblem(path, INT_RANGE))
+            return
         except (TypeError, msgspec.EncodeError) as exc:
             found.append(FieldProblem(path, str(exc)))
+            return
+        if key not in self._leaf_checks:
+            self._leaf_checks[key] = shape_check(shape_of(hint))
+        check = self._leaf_checks[key]
+        if check is not None:
+            check(decoded, path, found)
 
-    def _decoder_for(self, hint: Any) -> Any:
-        key = repr(hint)
+    def _decoder_for(self, key: str, hint: Any) -> Any:
         decode = self._decoders.get(key)
         if decode is None:
             decode = self._decoders[key] = self._module.Decoder(hint).decode
