@@ -61,6 +61,11 @@ class InputTypes:
         strawberry.input(cls, name=name)
         return self._structs[struct]
 
+    def type_names(self) -> list[str]:
+        """The GraphQL names of every input type built from a model's Structs."""
+        built = [cls for cls, _ in (*self._structs.values(), *self._unions.values())]
+        return [cast(Any, cls).__strawberry_definition__.name for cls in built]
+
     def annotation(self, shape: Shape) -> tuple[Any, Convert]:
         """(annotation without the outer null, converter) for a shape."""
         if shape.kind == "list":
