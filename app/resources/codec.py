@@ -1,8 +1,9 @@
 """Payload encoding and validation for one model.
 
-Input (a Struct or builtins) is encoded, decoded with the model's typed
-decoder (this validates every field), then encoded again in deterministic
-order: those bytes are the payload, and their hash tells identical data apart.
+Input (a Struct or builtins) is encoded to msgpack, decoded with the model's
+typed decoder (this validates every field), checked for values the API cannot
+represent, then encoded in the payload format in deterministic order: those
+bytes are the payload, and their hash tells identical data apart.
 """
 
 from __future__ import annotations
@@ -31,8 +32,9 @@ class ModelCodec:
         module = msgspec.msgpack if fmt == "msgpack" else msgspec.json
         self._encode = module.Encoder(order="deterministic").encode
         self._decode = module.Decoder(model).decode
-        self._module = module
-        self._from_json = msgspec.json.Decoder(model).decode
+        # validation always goes through msgpack: JSON text would turn NaN into null
+        self._check_encode = msgspec.msgpack.Encoder().encode
+        self._check_decode = msgspec.msgpack.Decoder(model).decode
         self._decoders: dict[str, Any] = {}
         self._leaf_checks: dict[str, Any] = {}
         self._check = model_check(model)
@@ -57,7 +59,7 @@ class ModelCodec:
                 ],
             )
         try:
-            obj = self._decode(self._encode(data))
+            obj = self._check_decode(self._check_encode(data))
         except (msgspec.ValidationError, OverflowError) as exc:
             raise ValidationFailedError(self.name, self.problems(data, exc)) from None
         except (TypeError, msgspec.EncodeError) as exc:
@@ -68,8 +70,8 @@ class ModelCodec:
     def from_json_like(self, data: Any) -> Any:
         """A model instance from JSON-shaped builtins (as a JSON Patch edits
         them: dates, UUIDs and Decimals as strings, bytes as base64)."""
-        try:
-            obj = self._from_json(msgspec.json.encode(data))
+        try:  # not through JSON text: it would turn NaN into null
+            obj = msgspec.convert(data, self.model)
         except (msgspec.ValidationError, OverflowError) as exc:
             raise ValidationFailedError(self.name, self.problems(data, exc)) from None
         except (TypeError, msgspec.EncodeError) as exc:
@@ -145,7 +147,7 @@ class ModelCodec:
     def _leaf(self, value: Any, hint: Any, path: str, found: list[FieldProblem]) -> None:
         key = repr(hint)
         try:
-            decoded = self._decoder_for(key, hint)(self._encode(value))
+            decoded = self._decoder_for(key, hint)(self._check_encode(value))
         except msgspec.ValidationError as exc:
             message, _, where = str(exc).partition(" - at `$")
             found.append(FieldProblem(f"{path}{where.rstrip('`')}", message))
@@ -165,7 +167,7 @@ class ModelCodec:
     def _decoder_for(self, key: str, hint: Any) -> Any:
         decode = self._decoders.get(key)
         if decode is None:
-            decode = self._decoders[key] = self._module.Decoder(hint).decode
+            decode = self._decoders[key] = msgspec.msgpack.Decoder(hint).decode
         return decode
 
 
