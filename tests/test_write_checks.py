@@ -179,3 +179,26 @@ async def test_malformed_operations_and_failed_tests_say_which_operation(orders)
         )
     assert failed.value.message == "patch[1] test: the value at the path is not the one given"
     assert (await orders.get("order", created.id)).data == Order("first")
+
+
+@pytest.mark.parametrize("value", ["NaN", "sNaN", "Infinity", "-Infinity"])
+async def test_decimals_that_are_not_numbers_are_refused(manager, value):
+    data = {
+        "point": {"x": 1, "y": 2},
+        "points": [],
+        "labels": [],
+        "scores": {},
+        "maybe": None,
+        "mode": "fast",
+        "color": "red",
+        "level": 1,
+        "at": "2026-01-01T00:00:00Z",
+        "day": "2026-01-01",
+        "uid": "00000000-0000-4000-8000-000000000000",
+        "amount": value,  # indexed: a signalling NaN failed while indexing
+        "shape": {"type": "circle", "radius": 1.0},
+    }
+    problems = await refused(manager, manager.create("everything", data))
+    assert paths(problems) == ["$.amount"]
+    assert await manager.count("everything") == 0
+    assert (await manager.create("everything", {**data, "amount": "1.5"})).changed

@@ -2,13 +2,14 @@
 validated the types, so nothing is committed that then fails to serialize.
 
 GraphQL ``Int`` is signed 32-bit (a wider int is declared ``BigInt``, whose
-64-bit range msgspec enforces from its ``Meta``), and ``Float`` has no NaN or
-infinity, also inside JSON fields. Each model gets one check built from its
+64-bit range msgspec enforces from its ``Meta``), ``Float`` has no NaN or
+infinity, also inside JSON fields, and a ``Decimal`` must be finite too. Each model gets one check built from its
 shape tree that visits only the fields that can hold such values.
 """
 
 from __future__ import annotations
 
+import decimal
 import math
 from collections.abc import Callable
 from typing import Any
@@ -27,6 +28,7 @@ INT_RANGE = (
 )
 BIG_INT_RANGE = f"must be an integer from {BIG_INT_MIN} to {BIG_INT_MAX} (BigInt)"
 NOT_FINITE = "must be a finite number (GraphQL Float has no NaN or infinity)"
+NOT_FINITE_DECIMAL = "must be a finite decimal (not NaN or infinity)"
 
 
 def model_check(model: type[msgspec.Struct]) -> Callable[[Any], list[FieldProblem]] | None:
@@ -63,6 +65,8 @@ class _Compiler:
                 return _big_int if shape.wide else _int
             if issubclass(target, float):
                 return _float
+            if issubclass(target, decimal.Decimal):
+                return _decimal
             return None
         if kind == "json":
             return _json
@@ -122,6 +126,12 @@ def _big_int(value: Any, path: str, found: list[FieldProblem]) -> None:
 def _float(value: Any, path: str, found: list[FieldProblem]) -> None:
     if isinstance(value, float) and not math.isfinite(value):
         found.append(FieldProblem(path, NOT_FINITE))
+
+
+def _decimal(value: Any, path: str, found: list[FieldProblem]) -> None:
+    # NaN and infinity neither compare nor index (a signalling NaN raises on use)
+    if isinstance(value, decimal.Decimal) and not value.is_finite():
+        found.append(FieldProblem(path, NOT_FINITE_DECIMAL))
 
 
 def _json(value: Any, path: str, found: list[FieldProblem]) -> None:
