@@ -3,8 +3,9 @@ validated the types, so nothing is committed that then fails to serialize.
 
 GraphQL ``Int`` is signed 32-bit (a wider int is declared ``BigInt``, whose
 64-bit range msgspec enforces from its ``Meta``), ``Float`` has no NaN or
-infinity, also inside JSON fields, and a ``Decimal`` must be finite too. Each model gets one check built from its
-shape tree that visits only the fields that can hold such values.
+infinity, also inside JSON fields, and a ``Decimal`` must be finite too.
+Each model gets one check built from its shape tree that visits only the
+fields that can hold such values.
 """
 
 from __future__ import annotations
