@@ -21,6 +21,7 @@ from app.resources.shapes import Shape, encode_names, struct_fields
 from app.types import Binary
 from schema_gen.names import camel
 
+_BLOB_TAG_FIELD, _BLOB_TAG = str(Binary.__struct_config__.tag_field), Binary.__struct_config__.tag
 _SEGMENT = re.compile(r"\.([^.\[]+)|\[(\d+)\]|\[('(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\")\]")
 
 
@@ -41,11 +42,13 @@ class ApiPaths:
         problems: list[FieldProblem] = []
         out = []
         for index, op in enumerate(operations):
-            translated = dict(op)
-            for key in ("from", "path"):
-                pointer = op.get(key)
-                if isinstance(pointer, str):
-                    translated[key] = self._pointer(pointer, f"patch[{index}] {op['op']}", problems)
+            translated, label = dict(op), f"patch[{index}] {op['op']}"
+            if isinstance(op.get("from"), str):
+                translated["from"], _ = self._pointer(op["from"], label, problems)
+            if isinstance(op.get("path"), str):
+                translated["path"], (shape, where) = self._pointer(op["path"], label, problems)
+                if "value" in op and shape is not None:
+                    translated["value"] = _value(shape, op["value"], where, label, problems)
             out.append(translated)
         if problems:
             raise ValidationFailedError(self.type_name, problems)
@@ -95,11 +98,14 @@ class ApiPaths:
 
         return make
 
-    def _pointer(self, pointer: str, label: str, problems: list[FieldProblem]) -> str:
+    def _pointer(
+        self, pointer: str, label: str, problems: list[FieldProblem]
+    ) -> tuple[str, tuple[Shape | None, str]]:
+        """The pointer in the data's names, and the shape and API path it names."""
         try:
             tokens = jsonpointer.JsonPointer(pointer).parts
         except jsonpointer.JsonPointerException:
-            return pointer  # malformed: the manager says so
+            return pointer, (None, "")  # malformed: the manager says so
         shape: Shape | None = self._root
         out: list[str] = []
         where = ""
@@ -117,10 +123,41 @@ class ApiPaths:
             where += f".{token}" if where else token
             if found is None:
                 problems.append(FieldProblem(where, f"{label}: no such field"))
-                return pointer
+                return pointer, (None, where)
             key, shape = found
             out.append(key)
-        return "".join("/" + t.replace("~", "~0").replace("/", "~1") for t in out)
+        return "".join("/" + t.replace("~", "~0").replace("/", "~1") for t in out), (shape, where)
+
+
+def _value(shape: Shape, value: Any, where: str, label: str, problems: list[FieldProblem]) -> Any:
+    """A patch value with the keys of its objects in the data's names."""
+    if shape.kind == "list" and isinstance(value, list) and shape.item is not None:
+        return [
+            _value(shape.item, v, f"{where}[{i}]", label, problems) for i, v in enumerate(value)
+        ]
+    if shape.kind not in ("struct", "union", "blob") or not isinstance(value, dict):
+        return value
+    fields = _api_fields(shape)
+    out: dict[str, Any] = {}
+    for name, item in value.items():
+        path = f"{where}.{name}" if where else name
+        found = fields.get(name)
+        if found is None:
+            if name in _tag_fields(shape):
+                out[name] = item  # the tag picks the member
+            else:
+                problems.append(FieldProblem(path, f"{label}: no such field"))
+            continue
+        key, below = found
+        out[key] = _value(below, item, path, label, problems)
+    if shape.kind == "blob":  # as uploadBlob answers it: the tag is implied
+        out.setdefault(_BLOB_TAG_FIELD, _BLOB_TAG)
+    return out
+
+
+def _tag_fields(shape: Shape) -> set[str]:
+    members = {"blob": (Binary,), "union": shape.target}.get(shape.kind, (shape.target,))
+    return {m.__struct_config__.tag_field for m in members if m.__struct_config__.tag_field}
 
 
 def _api_name(shape: Shape, key: str) -> tuple[str, Shape]:

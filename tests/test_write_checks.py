@@ -202,3 +202,20 @@ async def test_decimals_that_are_not_numbers_are_refused(manager, value):
     assert paths(problems) == ["$.amount"]
     assert await manager.count("everything") == 0
     assert (await manager.create("everything", {**data, "amount": "1.5"})).changed
+
+
+async def test_patch_values_with_unknown_keys_are_refused_not_dropped(orders):
+    created = await orders.create("order", Order("first"))
+    problems = await refused(
+        orders,
+        orders.patch(
+            "order",
+            created.id,
+            [
+                {"op": "add", "path": "/dims", "value": {"width": 1, "hieght": 2}},
+                {"op": "add", "path": "/items/-", "value": {"unit_price": 1.0, "qyt": 2}},
+            ],
+        ),
+    )
+    assert paths(problems) == ["$.dims.hieght", "$.items[-].qyt"]
+    assert (await orders.get_meta("order", created.id)).revision_count == 1

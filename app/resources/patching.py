@@ -83,12 +83,13 @@ def apply_patch(
         BadRequestError: an operation cannot be applied for another reason.
     """
     root = Shape("struct", model)
-    problems = [
-        problem
-        for op in ops
-        for pointer, target in ((op.source, False), (op.path, True))
-        if pointer is not None and (problem := _unknown(root, pointer, op, target)) is not None
-    ]
+    problems: list[FieldProblem] = []
+    for op in ops:
+        if op.source is not None:
+            _target(root, op.source, op, problems, appends=False)
+        shape = _target(root, op.path, op, problems, appends=op.op == "add")
+        if op.op in ("add", "replace"):
+            _unknown_keys(shape, op.raw["value"], data_path(op.path, ()), op.label, problems)
     if problems:
         raise ValidationFailedError(model_name, problems)
     for op in ops:
@@ -121,7 +122,9 @@ def data_path(tokens: Sequence[str], shapes: Sequence[Shape | None] = ()) -> str
     out = "$"
     for i, token in enumerate(tokens):
         parent = shapes[i] if i < len(shapes) else None
-        if parent is not None and parent.kind == "list":
+        if (parent is not None and parent.kind == "list") or (
+            parent is None and (_is_index(token) or token == "-")
+        ):
             out += f"[{token}]"
         elif parent is not None and parent.kind == "json":
             out += f"[{token!r}]"
@@ -130,10 +133,16 @@ def data_path(tokens: Sequence[str], shapes: Sequence[Shape | None] = ()) -> str
     return out
 
 
-def _unknown(
-    root: Shape, tokens: tuple[str, ...], op: Operation, target: bool
-) -> FieldProblem | None:
-    """The problem of a pointer that names nothing the model has."""
+def _target(
+    root: Shape,
+    tokens: tuple[str, ...],
+    op: Operation,
+    problems: list[FieldProblem],
+    *,
+    appends: bool,
+) -> Shape | None:
+    """The shape a pointer names; None (and a problem) when the model has no
+    such place, or None when it is inside a free-form JSON field."""
     shape: Shape | None = root
     parents: list[Shape | None] = []
     for i, token in enumerate(tokens):
@@ -143,19 +152,40 @@ def _unknown(
         parents.append(shape)
         here = data_path(tokens[: i + 1], parents)
         if shape.kind == "list":
-            if token == "-" and i == len(tokens) - 1 and op.op == "add" and target:
+            if not (_is_index(token) or (token == "-" and appends and i == len(tokens) - 1)):
+                problems.append(FieldProblem(here, f"{op.label}: {token!r} is not a list index"))
                 return None
-            if not _is_index(token):
-                return FieldProblem(here, f"{op.label}: {token!r} is not a list index")
-            assert shape.item is not None
             shape = shape.item
         elif shape.kind in ("struct", "union", "blob"):
             shape = _fields(shape).get(token)
             if shape is None:
-                return FieldProblem(here, f"{op.label}: no such field")
+                problems.append(FieldProblem(here, f"{op.label}: no such field"))
+                return None
         else:
-            return FieldProblem(here, f"{op.label}: the value above is not an object or a list")
-    return None
+            problems.append(
+                FieldProblem(here, f"{op.label}: the value above is not an object or a list")
+            )
+            return None
+    return shape
+
+
+def _unknown_keys(
+    shape: Shape | None, value: Any, path: str, label: str, problems: list[FieldProblem]
+) -> None:
+    """Keys of a value that its place has no field for (msgspec would drop them)."""
+    if shape is None or value is None:
+        return
+    if shape.kind == "list" and isinstance(value, list):
+        for i, item in enumerate(value):
+            _unknown_keys(shape.item, item, f"{path}[{i}]", label, problems)
+    elif shape.kind in ("struct", "union", "blob") and isinstance(value, dict):
+        fields = _fields(shape)
+        for key, item in value.items():
+            where = f"{path}.{key}"
+            if key not in fields:
+                problems.append(FieldProblem(where, f"{label}: no such field"))
+            else:
+                _unknown_keys(fields[key], item, where, label, problems)
 
 
 def _check_reachable(

@@ -70,6 +70,24 @@ async def test_patch_paths_take_the_api_names(make_client: MakeClient) -> None:
     assert read["order"]["meta"]["revisionCount"] == 2
 
 
+async def test_patch_values_take_the_api_names(make_client: MakeClient) -> None:
+    client = await orders(make_client)
+    oid = await create(client)
+    data = await client.data(
+        PATCH,
+        {
+            "id": oid,
+            "p": [{"op": "ADD", "path": "/items", "value": [{"unitPrice": 4.5, "qty": 2}]}],
+        },
+    )
+    assert data["patchOrder"]["items"] == [{"unitPrice": 4.5}]
+    dropped = await client.error(
+        PATCH,
+        {"id": oid, "p": [{"op": "ADD", "path": "/items/-", "value": {"unit_price": 1.0}}]},
+    )
+    assert problems(dropped) == ["items[-].unit_price"]
+
+
 async def test_problem_paths_use_the_api_names(make_client: MakeClient) -> None:
     client = await orders(make_client)
     oid = await create(client, items=[{"unitPrice": 1.0}])
