@@ -181,9 +181,9 @@ async def test_malformed_operations_and_failed_tests_say_which_operation(orders)
     assert (await orders.get("order", created.id)).data == Order("first")
 
 
-@pytest.mark.parametrize("value", ["NaN", "sNaN", "Infinity", "-Infinity"])
-async def test_decimals_that_are_not_numbers_are_refused(manager, value):
-    data = {
+def everything(**changes: object) -> dict[str, object]:
+    """Data of the ``Everything`` model (every field kind), as builtins."""
+    return {
         "point": {"x": 1, "y": 2},
         "points": [],
         "labels": [],
@@ -195,9 +195,15 @@ async def test_decimals_that_are_not_numbers_are_refused(manager, value):
         "at": "2026-01-01T00:00:00Z",
         "day": "2026-01-01",
         "uid": "00000000-0000-4000-8000-000000000000",
-        "amount": value,  # indexed: a signalling NaN failed while indexing
+        "amount": "1",
         "shape": {"type": "circle", "radius": 1.0},
+        **changes,
     }
+
+
+@pytest.mark.parametrize("value", ["NaN", "sNaN", "Infinity", "-Infinity"])
+async def test_decimals_that_are_not_numbers_are_refused(manager, value):
+    data = everything(amount=value)  # indexed: a signalling NaN failed while indexing
     problems = await refused(manager, manager.create("everything", data))
     assert paths(problems) == ["$.amount"]
     assert await manager.count("everything") == 0
@@ -219,3 +225,10 @@ async def test_patch_values_with_unknown_keys_are_refused_not_dropped(orders):
     )
     assert paths(problems) == ["$.dims.hieght", "$.items[-].qyt"]
     assert (await orders.get_meta("order", created.id)).revision_count == 1
+
+
+async def test_a_blob_reference_past_graphql_int_is_refused(manager):
+    blob = await manager.put_blob(b"tiny")
+    data = everything(file={"type": "binary", "digest": blob.digest, "size": 2**32})
+    problems = await refused(manager, manager.create("everything", data))
+    assert paths(problems) == ["$.file.size"]

@@ -80,7 +80,9 @@ class _Compiler:
         if kind == "union":
             members = {m: c for m in shape.target if (c := self.struct(m)) is not None}
             return _union(members) if members else None
-        return None  # enums and blobs: always representable
+        if kind == "blob":
+            return _blob
+        return None  # enums: always representable
 
     def struct(self, struct: type[msgspec.Struct]) -> Check | None:
         if struct in self._structs:  # a recursive Struct: checked through the late binding
@@ -127,6 +129,10 @@ def _big_int(value: Any, path: str, found: list[FieldProblem]) -> None:
 def _float(value: Any, path: str, found: list[FieldProblem]) -> None:
     if isinstance(value, float) and not math.isfinite(value):
         found.append(FieldProblem(path, NOT_FINITE))
+
+
+def _blob(value: Any, path: str, found: list[FieldProblem]) -> None:
+    _int(getattr(value, "size", None), f"{path}.size", found)  # Blob.size is an Int
 
 
 def _decimal(value: Any, path: str, found: list[FieldProblem]) -> None:
