@@ -93,7 +93,7 @@ def mutation_resolvers(plan: ModelPlan) -> dict[str, Callable[..., Any]]:
         info: Any, id: str, patch: list[Any], expected_revision_id: str | None = None
     ) -> Node:
         ctx = info.context
-        operations = plan.paths.patch([_patch_operation(op) for op in patch])
+        operations = paths.patch([_patch_operation(op) for op in patch])
         return node(
             await ctx.manager.patch(
                 model, id, operations, expected_revision_id=expected_revision_id, user=ctx.user
