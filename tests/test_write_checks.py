@@ -232,3 +232,28 @@ async def test_a_blob_reference_past_graphql_int_is_refused(manager):
     data = everything(file={"type": "binary", "digest": blob.digest, "size": 2**32})
     problems = await refused(manager, manager.create("everything", data))
     assert paths(problems) == ["$.file.size"]
+
+
+async def test_a_move_into_its_own_child_is_bad_request_in_our_words(orders):
+    created = await orders.create("order", Order("first", dims=Dims(1)))
+    with pytest.raises(BadRequestError) as bad:
+        await orders.patch(
+            "order", created.id, [{"op": "move", "from": "/extra", "path": "/extra/inner"}]
+        )
+    assert bad.value.message == "patch[0] move: cannot be applied to this data"
+
+
+async def test_move_and_copy_may_target_a_new_place(orders):
+    created = await orders.create("order", Order("first", items=[LineItem(1.0), LineItem(2.0)]))
+    await orders.patch(
+        "order",
+        created.id,
+        [
+            {"op": "copy", "from": "/items/0", "path": "/items/-"},
+            {"op": "move", "from": "/items/1", "path": "/items/0"},
+            {"op": "copy", "from": "/name", "path": "/extra/old_name"},
+        ],
+    )
+    data = (await orders.get("order", created.id)).data
+    assert [i.unit_price for i in data.items] == [2.0, 1.0, 1.0]
+    assert data.extra == {"old_name": "first"}

@@ -26,6 +26,7 @@ from app.types import Binary
 _NEEDS_VALUE = ("add", "replace", "test")
 _NEEDS_FROM = ("move", "copy")
 _OPS = (*_NEEDS_VALUE, "remove", *_NEEDS_FROM)
+_ADDS = ("add", *_NEEDS_FROM)  # their path may name a place that is not there yet
 
 
 class Operation(msgspec.Struct, frozen=True):
@@ -87,7 +88,7 @@ def apply_patch(
     for op in ops:
         if op.source is not None:
             _target(root, op.source, op, problems, appends=False)
-        shape = _target(root, op.path, op, problems, appends=op.op == "add")
+        shape = _target(root, op.path, op, problems, appends=op.op in _ADDS)
         if op.op in ("add", "replace"):
             _unknown_keys(shape, op.raw["value"], data_path(op.path, ()), op.label, problems)
     if problems:
@@ -95,12 +96,18 @@ def apply_patch(
     for op in ops:
         if op.source is not None:
             _check_reachable(model_name, data, op.source, op, must_exist=True)
-        _check_reachable(model_name, data, op.path, op, must_exist=op.op != "add")
+        _check_reachable(model_name, data, op.path, op, must_exist=op.op not in _ADDS)
         try:
             data = jsonpatch.JsonPatch([op.raw]).apply(data, in_place=True)
         except jsonpatch.JsonPatchTestFailed:
             raise ConflictError(f"{op.label}: the value at the path is not the one given") from None
-        except (jsonpatch.JsonPatchException, jsonpointer.JsonPointerException):
+        except (
+            jsonpatch.JsonPatchException,
+            jsonpointer.JsonPointerException,
+            TypeError,
+            KeyError,
+            IndexError,
+        ):  # e.g. a move into its own child: the library's words never reach a caller
             raise BadRequestError(f"{op.label}: cannot be applied to this data") from None
     return data
 
