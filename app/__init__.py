@@ -24,12 +24,13 @@ from app.registry import Registry
 from app.resources.events import Event
 from app.resources.manager import ResourceManager
 from app.search.query import F, SortKey
-from app.types import Binary, Ref, Unique
+from app.types import BigInt, Binary, Ref, Unique
 
 __version__ = "0.1.0"
 
 __all__ = [
     "BadRequestError",
+    "BigInt",
     "Binary",
     "ConfigurationError",
     "ConflictError",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 
@@ -47,6 +47,23 @@ class Unique:
     """Marks a field whose value no two resources of the model may share."""
 
     __slots__ = ()
+
+
+INT_MIN, INT_MAX = -(2**31), 2**31 - 1
+BIG_INT_MIN, BIG_INT_MAX = -(2**63), 2**63 - 1
+
+
+class Wide:
+    """Marks an int that may use the signed 64-bit range (GraphQL ``BigInt``)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "Wide()"
+
+
+# A plain ``int`` field is GraphQL ``Int`` (signed 32-bit); ``BigInt`` opts into 64 bits.
+BigInt = Annotated[int, msgspec.Meta(ge=BIG_INT_MIN, le=BIG_INT_MAX), Wide()]
 
 
 class Binary(msgspec.Struct, frozen=True, tag="binary"):

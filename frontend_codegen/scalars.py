@@ -21,6 +21,7 @@ SCALARS: dict[str, str] = {
     "Time": "string",  # ISO 8601 time
     "UUID": "string",
     "Decimal": "string",  # exact: never a binary float
+    "BigInt": "string",  # signed 64-bit, as digits: a JS number keeps only 53 bits
     "Base64": "string",
     "JSON": "$.JsonValue",
 }

@@ -16,6 +16,7 @@ from strawberry.schema.config import StrawberryConfig
 
 from app.resources.spec import ResourceSpec
 from schema_gen import scalars
+from schema_gen.errors import DATA_INPUT
 from schema_gen.executor import SHARES_ARGUMENTS
 from schema_gen.filters import order_type, where_type
 from schema_gen.inputs import InputTypes
@@ -89,6 +90,8 @@ def build_schema(
         )
         query[many] = (None, strawberry.field(resolver=list_resolver(plan), name=many))
         for action, resolver in mutation_resolvers(plan).items():
+            # problems leave in the API's names (``authorId``, ``items[2].unitPrice``)
+            resolver.__specql_execute__ = plan.paths.translating(resolver.__specql_execute__)  # type: ignore[attr-defined]
             name = camel(_MUTATION_NAMES[action].format(one=plan.spec.name, many=plan.spec.plural))
             mutation[name] = (Any, strawberry.mutation(resolver=resolver, name=name))
     Query = finish_type(placeholder("Query"), query)
@@ -99,6 +102,8 @@ def build_schema(
         config=StrawberryConfig(auto_camel_case=True, scalar_map=scalars.SCALAR_MAP),
     )
     install_resolvers(schema._schema)
+    for name in inputs.type_names():  # their coercion errors are VALIDATION_FAILED
+        schema._schema.type_map[name].extensions[DATA_INPUT] = True
     return schema, plans
 
 

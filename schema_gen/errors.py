@@ -3,21 +3,34 @@
 One of the two places errors are translated (the other is the store
 boundary): a SpecQLError keeps its message, code and structured details;
 documents that fail to parse or validate, and variables that cannot be
-coerced, are BAD_REQUEST (or the code a limit rule set); anything else is
-masked as INTERNAL with the request id, and logged in full on the server.
+coerced, are BAD_REQUEST (or the code a limit rule set), except a variable of
+a model's input type, whose bad value is VALIDATION_FAILED with the problem's
+path in API names (``items[1].unitPrice``); anything else is masked as
+INTERNAL with the request id, and logged in full on the server.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 import msgspec
-from graphql import GraphQLError
+from graphql import (
+    GraphQLError,
+    GraphQLInputObjectType,
+    GraphQLSchema,
+    NamedTypeNode,
+    VariableDefinitionNode,
+)
 
 from app.errors import SpecQLError, StorageError, ValidationFailedError
 
 log = logging.getLogger("specql.graphql")
+DATA_INPUT = "specql_data_input"  # extension key on input types built from a model
+# graphql-core 3.3 names the field a problem is about in these two messages
+_ABOUT_FIELD = re.compile(r"to include required field '(\w+)'|not to include unknown field '(\w+)'")
+_FOUND = re.compile(r"[;,] found: .*$", re.DOTALL)  # graphql-core echoes the value as a repr
 
 _DETAILS = {
     "RevisionConflictError": ("resource_id", "expected", "actual"),
@@ -47,6 +60,42 @@ def error_extensions(error: SpecQLError) -> dict[str, Any]:
     if isinstance(field, str):
         extensions["field"] = field
     return extensions
+
+
+def coercion_error(error: GraphQLError, schema: GraphQLSchema) -> GraphQLError:
+    """A variable of a model's input type that graphql-core could not coerce,
+    as VALIDATION_FAILED with the problem's path; other errors as they are.
+
+    graphql-core keeps the path only in the message it builds
+    (``Variable '$i' has invalid value at .items[1].unitPrice: <reason>``),
+    so the path is read back from it, and the error is kept when that fails.
+    """
+    node = error.nodes[0] if error.nodes else None
+    reason = error.original_error
+    if not isinstance(node, VariableDefinitionNode) or not isinstance(reason, GraphQLError):
+        return error
+    type_node: Any = node.type
+    while not isinstance(type_node, NamedTypeNode):
+        type_node = type_node.type
+    named = schema.get_type(type_node.name.value)
+    if not isinstance(named, GraphQLInputObjectType) or not named.extensions.get(DATA_INPUT):
+        return error
+    prefix = f"Variable '${node.variable.name.value}' has invalid value"
+    suffix = f": {reason.message}"
+    if not (error.message.startswith(prefix) and error.message.endswith(suffix)):
+        return error
+    path = error.message[len(prefix) : len(error.message) - len(suffix)]
+    path = path.removeprefix(" at ").removeprefix(".")
+    about = _ABOUT_FIELD.search(reason.message)
+    if about is not None:
+        field = about[1] or about[2]
+        path = f"{path}.{field}" if path else field
+    message = _FOUND.sub(".", reason.message)
+    return GraphQLError(
+        f"invalid {named.name}: {message} at `{path}`",
+        error.nodes,
+        extensions={"code": "VALIDATION_FAILED", "problems": [{"path": path, "message": message}]},
+    )
 
 
 def format_error(error: GraphQLError, request_id: str) -> dict[str, Any]:

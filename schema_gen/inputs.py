@@ -18,11 +18,11 @@ from typing import Any, cast
 import msgspec
 import strawberry
 
+from app.resources.shapes import Shape, encode_names, struct_fields
 from app.types import Binary
 from schema_gen import scalars
 from schema_gen.names import camel, snake
 from schema_gen.objects import OutputTypes
-from schema_gen.shapes import Shape, struct_fields
 
 UNSET: Any = strawberry.UNSET
 Convert = Callable[[Any], Any]
@@ -31,7 +31,7 @@ Convert = Callable[[Any], Any]
 class InputTypes:
     """Builds input types and, for each, the function turning the value
     graphql-core coerced from the arguments (a dict by GraphQL names) into
-    plain data for the manager (a dict by Python names)."""
+    plain data for the manager (a dict by the data's keys)."""
 
     def __init__(self, outputs: OutputTypes) -> None:
         self._outputs = outputs
@@ -45,6 +45,7 @@ class InputTypes:
         cls = type(name, (), {"__annotations__": {}})
         converters: list[tuple[str, str, Convert, Any]] = []
         self._structs[struct] = (cls, lambda value: _convert_struct(value, converters))
+        keys = encode_names(struct)  # the data's keys: msgspec ``rename`` applies
         for field_name, shape in struct_fields(struct).items():
             annotation, convert = self.annotation(shape)
             omitted: Any = UNSET  # drop the key, msgspec applies the default
@@ -57,9 +58,14 @@ class InputTypes:
                 annotation = annotation | None
                 omitted = UNSET if shape.has_default else None
             cls.__annotations__[field_name] = annotation
-            converters.append((camel(field_name), field_name, convert, omitted))
+            converters.append((camel(field_name), keys[field_name], convert, omitted))
         strawberry.input(cls, name=name)
         return self._structs[struct]
+
+    def type_names(self) -> list[str]:
+        """The GraphQL names of every input type built from a model's Structs."""
+        built = [cls for cls, _ in (*self._structs.values(), *self._unions.values())]
+        return [cast(Any, cls).__strawberry_definition__.name for cls in built]
 
     def annotation(self, shape: Shape) -> tuple[Any, Convert]:
         """(annotation without the outer null, converter) for a shape."""

@@ -17,9 +17,9 @@ import strawberry
 from strawberry.scalars import JSON
 
 from app.errors import ConfigurationError
+from app.resources.shapes import Shape, struct_fields
 from schema_gen import scalars
 from schema_gen.names import ModelNames
-from schema_gen.shapes import Shape, struct_fields
 
 Resolver = Callable[..., Any]
 
@@ -67,6 +67,8 @@ class OutputTypes:
         if shape.kind == "scalar":
             if shape.ref is not None:
                 return strawberry.ID
+            if shape.wide:
+                return scalars.BigInt
             return scalars.SCALAR_ANNOTATIONS[_scalar_base(shape.target)]
         if shape.kind == "enum":
             return self.enum(shape.target)

@@ -13,6 +13,7 @@ from graphql import GraphQLField
 from app.resources.spec import ResourceSpec
 from schema_gen.executor import STRAWBERRY_FIELD
 from schema_gen.names import ModelNames, camel
+from schema_gen.paths import ApiPaths
 
 
 @dataclasses.dataclass
@@ -26,6 +27,7 @@ class ModelPlan:
             and ``result``: what a single-resource mutation answers
             (``PostResult { node changed }``).
         input: the input type (``PostInput``) and ``to_data`` its converter.
+        paths: patch pointers in, problem paths out, in the API's names.
         where: ``PostWhere``; order_by: ``PostOrderBy``.
         free: GraphQL field names a Node serves without the payload: id,
             meta, revision fields, resolved refs, referrer connections, and
@@ -41,9 +43,13 @@ class ModelPlan:
     result: type
     input: type = object
     to_data: Callable[[Any], Any] = lambda value: value
+    paths: ApiPaths = dataclasses.field(init=False)
     where: type = object
     order_by: type = object
     free: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        self.paths = ApiPaths(self.spec.model, self.names.type)
 
 
 def free_fields(spec: ResourceSpec, names: ModelNames) -> frozenset[str]:

@@ -14,15 +14,40 @@ import strawberry
 from strawberry.scalars import JSON, Base64
 
 from app.resources.spec import IndexedField
+from app.types import BIG_INT_MAX, BIG_INT_MIN
 
 Duration = NewType("Duration", dt.timedelta)
+BigInt = NewType("BigInt", int)
+
+
+def _parse_big_int(value: Any) -> int:
+    """A string of digits or an int, within the signed 64-bit range."""
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise ValueError("BigInt takes an integer or a string of digits")
+    try:
+        number = int(value)
+    except ValueError:
+        raise ValueError("BigInt takes an integer or a string of digits") from None
+    if not BIG_INT_MIN <= number <= BIG_INT_MAX:
+        raise ValueError(f"BigInt must be from {BIG_INT_MIN} to {BIG_INT_MAX}")
+    return number
+
+
 SCALAR_MAP: dict[object, Any] = {
     Duration: strawberry.scalar(
         name="Duration",
         description="A span of time as an ISO 8601 duration, e.g. PT1H30M.",
         serialize=msgspec.to_builtins,
         parse_value=lambda value: msgspec.convert(value, dt.timedelta),
-    )
+    ),
+    # a JSON string on output, so JavaScript keeps every digit
+    BigInt: strawberry.scalar(
+        name="BigInt",
+        description="A signed 64-bit integer, sent as a string of digits (an int is "
+        "accepted as input).",
+        serialize=str,
+        parse_value=_parse_big_int,
+    ),
 }
 
 SCALAR_ANNOTATIONS: dict[type, Any] = {
@@ -176,10 +201,15 @@ _ORDERED_FILTERS: dict[str, Any] = {
 _ENUM_FILTERS: dict[type, Any] = {}
 
 
+BigIntFilter = _filter_input("BigIntFilter", BigInt, ORDERED, "Conditions on a 64-bit integer.")
+
+
 def filter_for(field: IndexedField, enum_annotation: Any = None) -> Any:
     """The filter input type that fits an indexed field's kind."""
     if field.ref is not None:
         return IDFilter
+    if field.wide:
+        return BigIntFilter
     if field.enum_type is not None:
         if field.enum_type not in _ENUM_FILTERS:
             name = f"{field.enum_type.__name__}Filter"

@@ -10,11 +10,11 @@ import datetime as dt
 import decimal
 import enum
 import uuid
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 
-from app import Binary, FieldProblem, Ref, Registry, Unique
+from app import BigInt, Binary, FieldProblem, Ref, Registry, Unique
 
 
 # -- plain documents: the manager API ----------------------------------------
@@ -182,6 +182,37 @@ async def room_is_known(booking: Booking) -> list[FieldProblem]:
     if booking.room.startswith("x"):
         return [FieldProblem("$.room", f"no room named {booking.room!r}")]
     return []
+
+
+# -- what the API can represent, patch paths, every problem -------------------
+class Dims(msgspec.Struct):
+    width: int
+    height: int = 0
+
+
+class LineItem(msgspec.Struct):
+    unit_price: float
+    qty: Annotated[int, msgspec.Meta(ge=1)] = 1
+
+
+class Order(msgspec.Struct):
+    name: Annotated[str, msgspec.Meta(min_length=3)]
+    owner_id: str = ""
+    qty: Annotated[int, msgspec.Meta(ge=0)] = 0
+    dims: Dims | None = None
+    items: list[LineItem] = []
+    counts: list[int] = []
+    big: BigInt = 0
+    bigs: list[BigInt | None] = []
+    extra: dict[str, Any] = {}
+    code: str = msgspec.field(default="", name="order_code")  # stored under another key
+
+
+def order_registry() -> Registry:
+    """A registry with Order alone (its BigInt field indexed)."""
+    registry = Registry()
+    registry.add_model(Order, indexed=["big", "qty"])
+    return registry
 
 
 def build_registry() -> Registry:

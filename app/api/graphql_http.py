@@ -41,7 +41,7 @@ from app.api.auth import Authenticator
 from app.errors import SpecQLError
 from app.resources.manager import ResourceManager
 from schema_gen.context import GraphQLContext
-from schema_gen.errors import error_extensions, format_error, public_message
+from schema_gen.errors import coercion_error, error_extensions, format_error, public_message
 from schema_gen.executor import InlineLeafExecutor
 from schema_gen.limits import Limits, limit_rule
 
@@ -221,7 +221,7 @@ class GraphQLEndpoint:
         if inspect.isawaitable(result):
             result = await result
         assert isinstance(result, ExecutionResult)
-        return _result_response(result, media, request_id)
+        return _result_response(result, media, request_id, self.schema)
 
 
 def _select_operation(cached: _Document, name: str | None) -> OperationDefinitionNode:
@@ -235,13 +235,17 @@ def _select_operation(cached: _Document, name: str | None) -> OperationDefinitio
     return next(iter(operations.values()))
 
 
-def _result_response(result: ExecutionResult, media: str, request_id: str) -> Response:
+def _result_response(
+    result: ExecutionResult, media: str, request_id: str, schema: GraphQLSchema
+) -> Response:
     body: dict[str, Any] = {}
     if result.errors:
-        body["errors"] = [format_error(e, request_id) for e in result.errors]
         if result.data is None and all(e.path is None for e in result.errors):
             # variables could not be coerced: a request error, execution never started
+            errors = [coercion_error(e, schema) for e in result.errors]
+            body["errors"] = [format_error(e, request_id) for e in errors]
             return _respond(body, 400 if media == GRAPHQL_RESPONSE else 200, media)
+        body["errors"] = [format_error(e, request_id) for e in result.errors]
     body["data"] = result.data  # present, even null: execution started
     return _respond(body, 200, media)
 

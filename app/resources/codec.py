@@ -1,8 +1,9 @@
 """Payload encoding and validation for one model.
 
-Input (a Struct or builtins) is encoded, decoded with the model's typed
-decoder (this validates every field), then encoded again in deterministic
-order: those bytes are the payload, and their hash tells identical data apart.
+Input (a Struct or builtins) is encoded to msgpack, decoded with the model's
+typed decoder (this validates every field), checked for values the API cannot
+represent, then encoded in the payload format in deterministic order: those
+bytes are the payload, and their hash tells identical data apart.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from typing import Any, Literal
 import msgspec
 
 from app.errors import FieldProblem, ValidationFailedError
+from app.resources.representable import INT_RANGE, model_check, shape_check
+from app.resources.shapes import shape_of
 
 PayloadFormat = Literal["msgpack", "json"]
 
@@ -29,9 +32,12 @@ class ModelCodec:
         module = msgspec.msgpack if fmt == "msgpack" else msgspec.json
         self._encode = module.Encoder(order="deterministic").encode
         self._decode = module.Decoder(model).decode
-        self._module = module
-        self._from_json = msgspec.json.Decoder(model).decode
+        # validation always goes through msgpack: JSON text would turn NaN into null
+        self._check_encode = msgspec.msgpack.Encoder().encode
+        self._check_decode = msgspec.msgpack.Decoder(model).decode
         self._decoders: dict[str, Any] = {}
+        self._leaf_checks: dict[str, Any] = {}
+        self._check = model_check(model)
 
     def encode(self, obj: msgspec.Struct) -> bytes:
         payload: bytes = self._encode(obj)
@@ -53,37 +59,59 @@ class ModelCodec:
                 ],
             )
         try:
-            obj = self._decode(self._encode(data))
-        except msgspec.ValidationError as exc:
+            obj = self._check_decode(self._check_encode(data))
+        except (msgspec.ValidationError, OverflowError) as exc:
             raise ValidationFailedError(self.name, self.problems(data, exc)) from None
         except (TypeError, msgspec.EncodeError) as exc:
             raise ValidationFailedError(self.name, [FieldProblem("$", str(exc))]) from None
+        self._representable(obj)
         return obj, self._encode(obj)
 
     def from_json_like(self, data: Any) -> Any:
         """A model instance from JSON-shaped builtins (as a JSON Patch edits
         them: dates, UUIDs and Decimals as strings, bytes as base64)."""
-        try:
-            return self._from_json(msgspec.json.encode(data))
-        except msgspec.ValidationError as exc:
+        try:  # not through JSON text: it would turn NaN into null
+            obj = msgspec.convert(data, self.model)
+        except (msgspec.ValidationError, OverflowError) as exc:
             raise ValidationFailedError(self.name, self.problems(data, exc)) from None
         except (TypeError, msgspec.EncodeError) as exc:
             raise ValidationFailedError(self.name, [FieldProblem("$", str(exc))]) from None
+        self._representable(obj)
+        return obj
 
-    def problems(self, data: Any, first: msgspec.ValidationError) -> list[FieldProblem]:
+    def _representable(self, obj: Any) -> None:
+        if self._check is not None:
+            problems = self._check(obj)
+            if problems:
+                raise ValidationFailedError(self.name, problems)
+
+    def problems(self, data: Any, first: Exception) -> list[FieldProblem]:
         """Walk the data along the model's types so that every bad value is
         reported at once, nested Structs and list items included."""
         if isinstance(data, msgspec.Struct):
             data = msgspec.to_builtins(data)
         found: list[FieldProblem] = []
         self._collect(data, self.model, "$", found)
-        return found or [_problem(first)]
+        if found:
+            return found
+        if isinstance(first, msgspec.ValidationError):
+            return [_problem(first)]
+        return [FieldProblem("$", INT_RANGE)]
 
     def _collect(self, value: Any, hint: Any, path: str, found: list[FieldProblem]) -> None:
         origin = typing.get_origin(hint)
         if origin is typing.Annotated:
-            hint = typing.get_args(hint)[0]
-            origin = typing.get_origin(hint)
+            inner = typing.get_args(hint)[0]
+            if typing.get_origin(inner) is not None or _is_plain_struct(inner):
+                # constraints on a container (max_length of a list) are checked whole
+                before = len(found)
+                self._leaf(value, hint, path, found)
+                # problems inside the value: the walk below finds them
+                found[before:] = [p for p in found[before:] if p.path == path]
+                hint, origin = inner, typing.get_origin(inner)
+            else:
+                self._leaf(value, hint, path, found)  # Meta constraints apply to the leaf
+                return
         if origin in (typing.Union, types.UnionType):
             members = [a for a in typing.get_args(hint) if a is not type(None)]
             if value is None and len(members) < len(typing.get_args(hint)):
@@ -114,19 +142,32 @@ class ModelCodec:
             for key, element in value.items():
                 self._collect(element, item, f"{path}[{key!r}]", found)
             return
+        self._leaf(value, hint, path, found)
+
+    def _leaf(self, value: Any, hint: Any, path: str, found: list[FieldProblem]) -> None:
+        key = repr(hint)
         try:
-            self._decoder_for(hint)(self._encode(value))
+            decoded = self._decoder_for(key, hint)(self._check_encode(value))
         except msgspec.ValidationError as exc:
             message, _, where = str(exc).partition(" - at `$")
             found.append(FieldProblem(f"{path}{where.rstrip('`')}", message))
+            return
+        except OverflowError:  # wider than msgpack's 64 bits
+            found.append(FieldProblem(path, INT_RANGE))
+            return
         except (TypeError, msgspec.EncodeError) as exc:
             found.append(FieldProblem(path, str(exc)))
+            return
+        if key not in self._leaf_checks:
+            self._leaf_checks[key] = shape_check(shape_of(hint))
+        check = self._leaf_checks[key]
+        if check is not None:
+            check(decoded, path, found)
 
-    def _decoder_for(self, hint: Any) -> Any:
-        key = repr(hint)
+    def _decoder_for(self, key: str, hint: Any) -> Any:
         decode = self._decoders.get(key)
         if decode is None:
-            decode = self._decoders[key] = self._module.Decoder(hint).decode
+            decode = self._decoders[key] = msgspec.msgpack.Decoder(hint).decode
         return decode
 
 

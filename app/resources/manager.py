@@ -20,8 +20,6 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-import jsonpatch
-import jsonpointer
 import msgspec
 
 from app.config import Settings
@@ -50,6 +48,7 @@ from app.resources.compat import check_stored
 from app.resources.context import OperationScope, acting
 from app.resources.events import Action, Event, Hooks
 from app.resources.indexing import from_db, make_extractor, to_db
+from app.resources.patching import apply_patch, parse_patch
 from app.resources.refs import ref_checks
 from app.resources.removal import Removal
 from app.resources.spec import ResourceSpec
@@ -730,24 +729,19 @@ class ResourceManager:
     ) -> WriteResult[Any]:
         """Apply an RFC 6902 JSON Patch to the current data and append the result.
 
+        Paths use the data's (Python) names: ``/owner_id``, ``/items/2/price``.
+
         Raises:
-            BadRequestError: the patch is malformed or a path does not exist.
+            BadRequestError: an operation is malformed.
             ConflictError: a ``test`` operation failed, or (with
                 ``expected_revision_id``) the resource moved on.
-            ValidationFailedError: the patched data is not a valid model.
+            ValidationFailedError: a path names no field of the model, steps
+                into a null or past a list's end; or the patched data is not
+                a valid model.
         """
         m = self._model(model)
         _valid_id(resource_id)
-        try:
-            compiled = jsonpatch.JsonPatch(list(patch))
-        except (
-            jsonpatch.JsonPatchException,
-            jsonpointer.JsonPointerException,
-            TypeError,
-            AttributeError,
-            KeyError,
-        ) as exc:
-            raise BadRequestError(f"malformed JSON Patch: {exc}") from None
+        operations = parse_patch(patch)
         who, at = self._acting(user, now)
         for attempt in range(_RETRIES):
             if attempt:
@@ -757,18 +751,9 @@ class ResourceManager:
                 raise ResourceDeletedError(m.spec.name, resource_id, "patching it")
             if expected_revision_id is not None and current.revision_id != expected_revision_id:
                 raise RevisionConflictError(resource_id, expected_revision_id, current.revision_id)
-            try:
-                patched = compiled.apply(msgspec.to_builtins(current.data))
-            except jsonpatch.JsonPatchTestFailed as exc:
-                raise ConflictError(f"JSON Patch test failed: {exc}") from None
-            except (
-                jsonpatch.JsonPatchException,
-                jsonpointer.JsonPointerException,
-                TypeError,
-                KeyError,
-                IndexError,
-            ) as exc:
-                raise BadRequestError(f"JSON Patch cannot be applied: {exc}") from None
+            patched = apply_patch(
+                m.spec.name, m.spec.model, operations, msgspec.to_builtins(current.data)
+            )
             obj, rev = await self._prepare(
                 m, m.codec.from_json_like(patched), current.meta.status, who, at
             )

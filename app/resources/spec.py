@@ -23,7 +23,7 @@ from typing import Any, Literal
 import msgspec
 
 from app.errors import ConfigurationError
-from app.types import Binary, Ref, Unique, new_id
+from app.types import Binary, Ref, Unique, Wide, new_id
 
 ScalarKind = Literal["str", "int", "float", "bool", "datetime", "date", "uuid", "decimal"]
 
@@ -57,6 +57,7 @@ class TypeNode:
     multi: bool = False
     ref: Ref | None = None
     unique: bool = False
+    wide: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -73,6 +74,7 @@ class IndexedField:
         ref: the ``Ref`` marker, when the path holds resource ids.
         unique: values may not repeat across resources of the model.
         enum_type: for enum fields, the Enum class (values are stored).
+        wide: an int declared ``BigInt`` (64-bit; GraphQL ``BigInt``).
     """
 
     path: str
@@ -83,6 +85,7 @@ class IndexedField:
     ref: Ref | None = None
     unique: bool = False
     enum_type: type[enum.Enum] | None = None
+    wide: bool = False
 
     @property
     def segments(self) -> tuple[str, ...]:
@@ -250,7 +253,7 @@ def _walk(
                 sub,
                 found,
                 stack=(*stack, t),
-                node=dataclasses.replace(node, type=None, ref=None, unique=False),
+                node=dataclasses.replace(node, type=None, ref=None, unique=False, wide=False),
             )
         return
     if isinstance(t, tuple):  # a union of tagged Structs: not addressable by path
@@ -276,6 +279,7 @@ def _walk(
         ref=node.ref,
         unique=node.unique,
         enum_type=enum_type,
+        wide=node.wide and kind == "int",
     )
 
 
@@ -290,6 +294,8 @@ def _unwrap(model_name: str, path: str, hint: Any, node: TypeNode) -> TypeNode:
                     node = dataclasses.replace(node, ref=extra)
                 elif isinstance(extra, Unique) or extra is Unique:
                     node = dataclasses.replace(node, unique=True)
+                elif isinstance(extra, Wide):
+                    node = dataclasses.replace(node, wide=True)
             continue
         if origin in (typing.Union, types.UnionType):
             args = [a for a in typing.get_args(hint) if a is not type(None)]

@@ -12,10 +12,17 @@ from typing import Any
 import strawberry
 from strawberry.scalars import Base64
 
-from app.errors import BadRequestError, LimitExceededError, SpecQLError, ValidationFailedError
+from app.errors import (
+    BadRequestError,
+    FieldProblem,
+    LimitExceededError,
+    SpecQLError,
+    ValidationFailedError,
+)
 from app.records import ResourceMeta
 from schema_gen import scalars
 from schema_gen.errors import public_message
+from schema_gen.paths import ApiPaths
 from schema_gen.plan import ModelPlan, by_python_names
 from schema_gen.runtime import MutationResult, Node
 from schema_gen.selection import selected
@@ -46,7 +53,7 @@ def _check_batch(info: Any, size: int) -> None:
 def mutation_resolvers(plan: ModelPlan) -> dict[str, Callable[..., Any]]:
     """Every mutation of one model, by Python name (camel-cased by Strawberry)."""
     model = plan.spec.name
-    to_data = plan.to_data
+    to_data, paths = plan.to_data, plan.paths
     Result, Input, Item = plan.result, plan.input, plan.batch_item
 
     def answer(result: Any) -> MutationResult:
@@ -100,7 +107,7 @@ def mutation_resolvers(plan: ModelPlan) -> dict[str, Callable[..., Any]]:
         info: Any, id: str, patch: list[Any], expected_revision_id: str | None = None
     ) -> MutationResult:
         ctx = info.context
-        operations = [_patch_operation(op) for op in patch]
+        operations = paths.patch([_patch_operation(op) for op in patch])
         return answer(
             await ctx.manager.patch(
                 model, id, operations, expected_revision_id=expected_revision_id, user=ctx.user
@@ -146,12 +153,12 @@ def mutation_resolvers(plan: ModelPlan) -> dict[str, Callable[..., Any]]:
         _check_batch(info, len(inputs))
         data = [to_data(i) for i in inputs]
         if atomic:
-            return await _create_atomic(ctx, model, data)
+            return await _create_atomic(ctx, model, data, paths)
 
         async def one(item: Any) -> Node:
             return Node.of(model, (await ctx.manager.create(model, item, user=ctx.user)).resource)
 
-        return [await _item(functools.partial(one, d)) for d in data]
+        return [await _item(functools.partial(one, d), paths) for d in data]
 
     async def delete_many(info: Any, ids: list[str]) -> list[BatchItem]:
         ctx = info.context
@@ -161,7 +168,7 @@ def mutation_resolvers(plan: ModelPlan) -> dict[str, Callable[..., Any]]:
             meta = await ctx.manager.delete(model, resource_id, user=ctx.user)
             return await node_of_meta(info, meta, ("node",))
 
-        return [await _item(functools.partial(one, i)) for i in ids]
+        return [await _item(functools.partial(one, i), paths) for i in ids]
 
     ID, Status = strawberry.ID, scalars.RevisionStatus
     required = inspect.Parameter.empty
@@ -217,25 +224,28 @@ def mutation_resolvers(plan: ModelPlan) -> dict[str, Callable[..., Any]]:
     }
 
 
-async def _item(write: Callable[[], Awaitable[Node]]) -> BatchItem:
+async def _item(write: Callable[[], Awaitable[Node]], paths: ApiPaths | None = None) -> BatchItem:
     try:
         return BatchItem(await write())
     except SpecQLError as exc:
-        return BatchItem(None, exc)
+        return BatchItem(None, paths.error(exc) if paths is not None else exc)
 
 
-async def _create_atomic(ctx: Any, model: str, data: list[Any]) -> list[BatchItem]:
+async def _create_atomic(ctx: Any, model: str, data: list[Any], paths: ApiPaths) -> list[BatchItem]:
     try:
         results = await ctx.manager.create_many(model, data, user=ctx.user)
     except ValidationFailedError as exc:
         by_item: dict[int, list[Any]] = {}
         for p in exc.problems:
-            index = int(p.path[2 : p.path.index("]")]) if p.path.startswith("$[") else 0
-            by_item.setdefault(index, []).append(p)
+            index, within = 0, p.path
+            if p.path.startswith("$["):  # $[3].price: item 3's $.price
+                end = p.path.index("]")
+                index, within = int(p.path[2:end]), "$" + p.path[end + 1 :]
+            by_item.setdefault(index, []).append(FieldProblem(within, p.message))
         return [
             BatchItem(
                 None,
-                ValidationFailedError(model, by_item[i])
+                paths.error(ValidationFailedError(model, by_item[i]))
                 if i in by_item
                 else BadRequestError("not created: another item of the batch failed"),
             )

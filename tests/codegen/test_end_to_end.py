@@ -109,7 +109,12 @@ def test_a_node_script_drives_the_example_app(
         "hasNextPage": [True, False],
     }
     # update with expectedRevisionId, then a typed CONFLICT for the stale one
-    assert steps["update"] == {"title": "E2E two, edited", "changed": True, "number": 2, "parentIsOld": True}
+    assert steps["update"] == {
+        "title": "E2E two, edited",
+        "changed": True,
+        "number": 2,
+        "parentIsOld": True,
+    }
     assert steps["staleUpdate"] == {
         "code": "CONFLICT",
         "graphql": True,

@@ -66,6 +66,12 @@ def test_the_scalar_table() -> None:
     assert "  id: string;\n" in schema_ts
 
 
+def test_big_int_is_a_string_in_typescript() -> None:
+    from frontend_codegen.scalars import ts_scalar
+
+    assert ts_scalar("BigInt") == "string"  # 64 bits as digits: a JS number keeps 53
+
+
 def test_input_fields_are_optional_when_nullable_or_defaulted() -> None:
     schema_ts = files(TINY)["schema.ts"]
     assert (

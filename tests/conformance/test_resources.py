@@ -236,9 +236,10 @@ async def test_patch_applies_json_patch(manager):
         [{"path": "/title", "value": "x"}],
         [{"op": "replace", "value": "x"}],
         "not a list",
-        [{"op": "replace", "path": "/nope/deeper", "value": 1}],
+        [{"op": "replace", "path": "title", "value": 1}],
+        [{"op": "move", "path": "/title"}],
     ],
-    ids=["unknown-op", "no-op", "no-path", "not-a-list", "missing-path"],
+    ids=["unknown-op", "no-op", "no-path", "not-a-list", "not-a-pointer", "no-from"],
 )
 async def test_malformed_patch_is_bad_request(manager, patch):
     created = await make_doc(manager, "a")

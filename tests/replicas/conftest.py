@@ -293,7 +293,9 @@ def assert_linear(revisions: list[dict[str, Any]]) -> None:
 
 async def make_author(http: httpx.AsyncClient) -> str:
     email = f"{unique_name('author')}@example.org"
-    author: str = data(await gql(http, CREATE_USER, email=email, name="Author"))["createUser"]["node"]["id"]
+    author: str = data(await gql(http, CREATE_USER, email=email, name="Author"))["createUser"][
+        "node"
+    ]["id"]
     return author
 
 

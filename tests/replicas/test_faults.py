@@ -133,7 +133,10 @@ async def test_connection_killed_mid_request_fails_cleanly_and_the_next_succeeds
 
     after = data(await gql(http, UPDATE_POST, id=post["id"], title="next", author=author))
     assert after["updatePost"]["node"]["revision"]["number"] == 2
-    assert after["updatePost"]["node"]["revision"]["parentRevisionId"] == post["revision"]["revisionId"]
+    assert (
+        after["updatePost"]["node"]["revision"]["parentRevisionId"]
+        == post["revision"]["revisionId"]
+    )
     revisions = await history(http, post["id"])
     assert len(revisions) == 2
     assert_linear(revisions)
@@ -221,7 +224,11 @@ async def test_connections_killed_during_a_burst(
         assert data(await gql(http, POST, id=free["id"]))["post"]["id"] == free["id"]
 
     # nothing half written: every created post is whole or absent, acknowledged ones whole
-    acked = {b["data"]["createPost"]["node"]["id"] for b in bodies if "createPost" in (b.get("data") or {})}
+    acked = {
+        b["data"]["createPost"]["node"]["id"]
+        for b in bodies
+        if "createPost" in (b.get("data") or {})
+    }
     for post_id, title in creates.items():
         found = data(await gql(http, POST, id=post_id))["post"]
         if post_id in acked:

@@ -1,4 +1,6 @@
-"""Field IR: a model field's type hint reduced to the shape GraphQL needs.
+"""Field IR: a model field's type hint reduced to its shape: what GraphQL
+types it, what the write path checks the API can represent, and which JSON
+Patch paths exist.
 
 Registration (``app.resources.spec``) has already refused every unsupported
 type, so this walk only classifies: scalar, enum, nested Struct, tagged union,
@@ -11,6 +13,7 @@ import dataclasses
 import datetime as dt
 import decimal
 import enum
+import functools
 import types
 import typing
 import uuid
@@ -18,7 +21,7 @@ from typing import Any, Literal
 
 import msgspec
 
-from app.types import Binary, Ref
+from app.types import Binary, Ref, Wide
 
 ShapeKind = Literal["scalar", "enum", "struct", "union", "json", "blob", "list"]
 SCALAR_TYPES: tuple[type, ...] = (
@@ -48,6 +51,7 @@ class Shape:
         nullable: the value may be null.
         item: the element shape of a list.
         ref: the ``Ref`` marker when the value holds resource ids.
+        wide: an int declared ``BigInt`` (64-bit) rather than ``Int`` (32-bit).
         has_default: the Struct field has a default (inputs may omit it).
         default: the default value when it is a plain constant, else NODEFAULT.
     """
@@ -57,6 +61,7 @@ class Shape:
     nullable: bool = False
     item: Shape | None = None
     ref: Ref | None = None
+    wide: bool = False
     has_default: bool = False
     default: Any = msgspec.NODEFAULT
 
@@ -76,12 +81,23 @@ def struct_fields(struct: type[msgspec.Struct]) -> dict[str, Shape]:
     return shapes
 
 
+@functools.cache
+def encode_names(struct: type[msgspec.Struct]) -> dict[str, str]:
+    """Attribute name -> the key it has in encoded data (msgspec ``rename``)."""
+    info = msgspec.inspect.type_info(struct)
+    assert isinstance(info, msgspec.inspect.StructType)
+    return {field.name: field.encode_name for field in info.fields}
+
+
 def shape_of(hint: Any, ref: Ref | None = None) -> Shape:
     origin = typing.get_origin(hint)
     if origin is typing.Annotated:
         inner, *extras = typing.get_args(hint)
         marker = next((e for e in extras if isinstance(e, Ref)), ref)
-        return shape_of(inner, marker)
+        shape = shape_of(inner, marker)
+        if any(isinstance(e, Wide) for e in extras) and shape.target is int:
+            shape = dataclasses.replace(shape, wide=True)
+        return shape
     if origin in (typing.Union, types.UnionType):
         args = [a for a in typing.get_args(hint) if a is not type(None)]
         nullable = len(args) < len(typing.get_args(hint))
