@@ -257,3 +257,32 @@ async def test_move_and_copy_may_target_a_new_place(orders):
     data = (await orders.get("order", created.id)).data
     assert [i.unit_price for i in data.items] == [2.0, 1.0, 1.0]
     assert data.extra == {"old_name": "first"}
+
+
+async def test_indexed_text_with_nul_is_refused_on_every_profile(manager: ResourceManager) -> None:
+    """PostgreSQL cannot store NUL in text; SQLite could, so every profile
+    refuses it in indexed text alike (and keeps it in text that is not indexed)."""
+    from tests.models import Article, Doc
+
+    problems = await refused(manager, manager.create(Doc, Doc("a\x00b")))
+    assert paths(problems) == ["$.title"] and "NUL" in problems[0][1]
+    problems = await refused(manager, manager.create(Article, Article("t", tags=["ok", "n\x00"])))
+    assert paths(problems) == ["$.tags"]
+    assert await manager.count(Doc) == 0 and await manager.count(Article) == 0
+    kept = await manager.create(Doc, Doc("t", body="x\x00y"))
+    assert (await manager.get(Doc, kept.id)).data.body == "x\x00y"
+
+
+async def test_text_with_a_lone_surrogate_is_refused_with_its_path(
+    manager: ResourceManager,
+) -> None:
+    from tests.models import Article, Contact, Doc
+
+    problems = await refused(manager, manager.create(Doc, Doc("t", body="\ud800")))
+    assert paths(problems) == ["$.body"] and "surrogate" in problems[0][1]
+    nested = Article("t", author=Contact("n", "\udfff@example.org"))
+    assert paths(await refused(manager, manager.create(Article, nested))) == ["$.author.email"]
+    made = await manager.create(Doc, Doc("t"))
+    patch = [{"op": "replace", "path": "/body", "value": "\ud83d"}]
+    assert paths(await refused(manager, manager.patch(Doc, made.id, patch))) == ["$.body"]
+    assert await manager.count(Doc) == 1 and (await manager.get(Doc, made.id)).data.body == ""

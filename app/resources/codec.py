@@ -62,6 +62,8 @@ class ModelCodec:
             obj = self._check_decode(self._check_encode(data))
         except (msgspec.ValidationError, OverflowError) as exc:
             raise ValidationFailedError(self.name, self.problems(data, exc)) from None
+        except UnicodeEncodeError:  # a lone surrogate: no UTF-8 for it
+            raise ValidationFailedError(self.name, surrogate_problems(data)) from None
         except (TypeError, msgspec.EncodeError) as exc:
             raise ValidationFailedError(self.name, [FieldProblem("$", str(exc))]) from None
         self._representable(obj)
@@ -184,6 +186,31 @@ def _is_plain_struct(hint: Any) -> bool:
         and hint.__struct_config__.tag is None
         and not hint.__struct_config__.array_like
     )
+
+
+LONE_SURROGATE = "text must be valid Unicode (it holds a lone surrogate, which UTF-8 cannot encode)"
+
+
+def surrogate_problems(value: Any, path: str = "$") -> list[FieldProblem]:
+    """Where text holding a lone surrogate sits in ``value``."""
+    if isinstance(value, str):
+        try:
+            value.encode()
+        except UnicodeEncodeError:
+            return [FieldProblem(path, LONE_SURROGATE)]
+        return []
+    if isinstance(value, msgspec.Struct):
+        value = msgspec.structs.asdict(value)
+    found: list[FieldProblem] = []
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            found += surrogate_problems(key, path) + surrogate_problems(item, f"{path}.{key}")
+    elif isinstance(value, (list, tuple, set, frozenset)):
+        for index, item in enumerate(value):
+            found += surrogate_problems(item, f"{path}[{index}]")
+    if path == "$" and not found:  # the encoder refused something the walk cannot see
+        return [FieldProblem(path, LONE_SURROGATE)]
+    return found
 
 
 def data_hash(payload: bytes) -> str:

@@ -17,7 +17,7 @@ from typing import Any
 
 import msgspec
 
-from app.errors import BadRequestError
+from app.errors import BadRequestError, FieldProblem
 from app.records import from_micros, to_micros
 from app.resources.spec import IndexedField, ResourceSpec, ScalarKind
 
@@ -168,3 +168,33 @@ def make_extractor(
         return values, list_values
 
     return extract
+
+
+NUL_IN_TEXT = "indexed text must not contain NUL characters (PostgreSQL cannot store them)"
+
+
+def make_text_check(
+    spec: ResourceSpec,
+) -> Callable[[dict[str, Any], dict[str, list[Any]]], list[FieldProblem]] | None:
+    """``(values, list values) -> problems`` for indexed text holding NUL,
+    refused on every profile so that all store the same data; None when the
+    model indexes no text."""
+    singles = [(f.column, f.path) for f in spec.indexed.values() if f.kind == "str" and not f.multi]
+    lists = [(f.column, f.path) for f in spec.indexed.values() if f.kind == "str" and f.multi]
+    if not singles and not lists:
+        return None
+
+    def check(values: dict[str, Any], list_values: dict[str, list[Any]]) -> list[FieldProblem]:
+        found = [
+            FieldProblem(f"$.{path}", NUL_IN_TEXT)
+            for column, path in singles
+            if isinstance(v := values.get(column), str) and "\x00" in v
+        ]
+        found += [
+            FieldProblem(f"$.{path}", NUL_IN_TEXT)
+            for column, path in lists
+            if any(isinstance(v, str) and "\x00" in v for v in list_values.get(column, ()))
+        ]
+        return found
+
+    return check

@@ -47,7 +47,7 @@ from app.resources.codec import ModelCodec, data_hash
 from app.resources.compat import check_stored
 from app.resources.context import OperationScope, acting
 from app.resources.events import Action, Event, Hooks
-from app.resources.indexing import from_db, make_extractor, to_db
+from app.resources.indexing import from_db, make_extractor, make_text_check, to_db
 from app.resources.patching import apply_patch, parse_patch
 from app.resources.refs import ref_checks
 from app.resources.removal import Removal
@@ -164,6 +164,7 @@ class _Model:
         self.spec = spec
         self.codec = ModelCodec(spec.name, spec.model, settings.payload_format)
         self.extract = make_extractor(spec)
+        self.check_text = make_text_check(spec)
 
 
 class ResourceManager:
@@ -1019,6 +1020,8 @@ class ResourceManager:
         if m.spec.validators:
             await self._run_validators(m, obj)
         values, lists = m.extract(obj)
+        if m.check_text is not None and (problems := m.check_text(values, lists)):
+            raise ValidationFailedError(m.spec.name, problems)
         return obj, NewRevision(
             revision_id=revision_id or new_id(),
             status=status,

@@ -195,3 +195,17 @@ async def test_values_at_the_limits_round_trip(make_client: MakeClient) -> None:
     assert found["orders"]["totalCount"] == 1
     too_big = await client.error(CREATE, {"i": {"name": "first", "big": str(BIG_MAX + 1)}})
     assert problems(too_big) == ["big"]
+
+
+async def test_indexed_text_with_nul_is_validation_failed_naming_the_field(
+    client: GraphQLClient,
+) -> None:
+    before = await client.data("{ posts { totalCount } }")
+    author = (await client.data("{ users(first: 1) { nodes { id } } }"))["users"]["nodes"][0]["id"]
+    error = await client.error(
+        "mutation($i: PostInput!) { createPost(input: $i) { node { id } } }",
+        {"i": {"title": "a\u0000b", "body": "b", "authorId": author, "publishedAt": None}},
+    )
+    assert error["extensions"]["code"] == "VALIDATION_FAILED"
+    assert [p["path"] for p in error["extensions"]["problems"]] == ["title"]
+    assert await client.data("{ posts { totalCount } }") == before
