@@ -37,7 +37,7 @@ import zlib
 from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any, TypeVar
 
-import asyncpg  # type: ignore[import-untyped]
+import asyncpg
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
