@@ -26,7 +26,7 @@ shared = harness.load("shared")
 Counter = shared.Counter
 Doc = shared.Doc
 
-PROFILES = {
+PROFILES: dict[str, dict[str, Any]] = {
     "memory": {"profile": "memory"},
     "disk-inline": {"profile": "disk", "revisions": "inline"},
     "disk-files": {"profile": "disk", "revisions": "files"},
@@ -68,7 +68,9 @@ async def assert_linear(m: ResourceManager, model: str, resource_id: str) -> lis
     return history
 
 
-async def data_at(m: ResourceManager, model: str, resource_id: str, history: list[Any]) -> list:
+async def data_at(
+    m: ResourceManager, model: str, resource_id: str, history: list[Any]
+) -> list[Any]:
     return [(await m.get(model, resource_id, revision_id=h.revision_id)).data for h in history]
 
 

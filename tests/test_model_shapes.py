@@ -160,7 +160,7 @@ async def test_compatible_changes_open_read_back_and_are_recorded(
     await m.close()
 
     m = await open_manager(registry(Compatible), data_dir=data_dir)
-    assert [r.data for r in await m.get_many("post", [made, later.id])] == [
+    assert [None if r is None else r.data for r in await m.get_many("post", [made, later.id])] == [
         Compatible("a", 3.0),
         Compatible("b", 1.5, "s", 4),
     ]

@@ -157,6 +157,7 @@ async def test_a_burst_larger_than_the_pool_waits_and_opens_no_more_sessions(ope
     runner = store.runner
     try:
         served: list[int] = []
+        open_now: set[int] = set()
 
         def backend(db: Db) -> None:
             served.append(db.rows(BACKEND_PID, {})[0][0])

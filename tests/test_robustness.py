@@ -11,12 +11,14 @@ from app import (
     BadRequestError,
     F,
     LimitExceededError,
+    ResourceManager,
     RevisionConflictError,
     Settings,
     SpecQLError,
     StorageError,
     UniqueViolationError,
 )
+from app.search.query import Filter
 from tests.models import Doc, User, build_registry
 
 HANG = 120  # seconds: only a deadlock takes this long, not a loaded machine
@@ -38,7 +40,7 @@ async def test_cancelled_delete_leaves_the_store_writable(manager):
 
 async def test_hook_writing_inside_a_delete_gets_a_clear_error_not_a_deadlock(open_manager):
     registry = build_registry()
-    holder = {}
+    holder: dict[str, ResourceManager] = {}
 
     @registry.on("before_delete", model="doc")
     async def audit(event):
@@ -99,7 +101,7 @@ async def test_filters_are_bounded(manager):
     wide = {"or": [{"title": {"eq": str(i)}} for i in range(1000)]}
     with pytest.raises(LimitExceededError, match="filter conditions"):
         await manager.search(Doc, wide)
-    deep = F("title") == "a"
+    deep: Filter = F("title") == "a"
     for _ in range(100):
         deep = ~deep
     with pytest.raises(LimitExceededError, match="depth"):

@@ -313,13 +313,11 @@ def python_sorted(rows: list[Row], keys: list[str]) -> list[str]:
     ordered = sorted(rows, key=lambda r: r.id)
     for key in reversed(keys):
         path, descending = key.lstrip("-"), key.startswith("-")
-        ordered.sort(
-            key=lambda r, p=path: (
-                r.value(p) is not None,
-                r.value(p) if r.value(p) is not None else 0,
-            ),
-            reverse=descending,
-        )
+
+        def nulls_lowest(r: Row, p: str = path) -> tuple[bool, Any]:
+            return (r.value(p) is not None, r.value(p) if r.value(p) is not None else 0)
+
+        ordered.sort(key=nulls_lowest, reverse=descending)
     return [r.id for r in ordered]
 
 

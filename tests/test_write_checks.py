@@ -23,7 +23,8 @@ BIG_MAX, BIG_MIN = 2**63 - 1, -(2**63)
 
 @pytest.fixture
 async def orders(open_manager) -> ResourceManager:
-    return await open_manager(order_registry())
+    manager: ResourceManager = await open_manager(order_registry())
+    return manager
 
 
 async def refused(manager: ResourceManager, write) -> list[tuple[str, str]]:

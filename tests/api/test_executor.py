@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import enum
 import json
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import msgspec
 import pytest
 import strawberry
-from graphql import DocumentNode, execute, parse, validate
+from graphql import DocumentNode, ExecutionResult, Undefined, execute, parse, validate
 
 from app import BigInt, Ref, Registry, Settings
 from schema_gen import build_schema, document_plans
@@ -123,7 +123,8 @@ async def run(manager, schema, query: str, executor: Any) -> dict[str, Any]:
     )
     if hasattr(result, "__await__"):
         result = await result
-    return result.formatted
+    assert isinstance(result, ExecutionResult)
+    return cast(dict[str, Any], result.formatted)  # a TypedDict; callers index into the data
 
 
 @pytest.mark.parametrize("query", DOCUMENTS)
@@ -197,7 +198,7 @@ class Box:
     items: list[Inner]
 
 
-def _boxes() -> list[Box]:
+def _boxes() -> list[Box | None]:
     broken = Box(inner=None, maybe=None, items=[Inner(value=1)])  # type: ignore[arg-type]
     one_shot = Box(
         inner=Inner(value=2),
@@ -264,26 +265,35 @@ def _scalar_rows() -> list[Any]:
         i=2**31 - 1,
         f=1.5,
         b=True,
-        key="k",
+        key=strawberry.ID("k"),
         maybe=None,
         ints=[-(2**31)],
         floats=[None],
         words=["x", "y"],
     )
     odd = Scalars(  # each converted by its serializer, as graphql-core does
-        s=Label("x"),  # type: ignore[arg-type]
+        s=Label("x"),
         i=True,  # bool is an int subclass
         f=3,  # an int for a Float
         b=False,
         key=7,  # type: ignore[arg-type]
         maybe=4.0,  # type: ignore[arg-type]
         ints=[2.0],  # type: ignore[list-item]
-        floats=[2],  # type: ignore[list-item]
+        floats=[2],
         words=["x", Label("y"), 3],  # type: ignore[list-item]
     )
-    wide = Scalars(s="w", i=2**31, f=0.0, b=True, key="w", maybe=None, ints=[], floats=[])
+    wide = Scalars(
+        s="w", i=2**31, f=0.0, b=True, key=strawberry.ID("w"), maybe=None, ints=[], floats=[]
+    )
     infinite = Scalars(
-        s="n", i=0, f=float("inf"), b=True, key="n", maybe=2**40, ints=[1, 2**33], floats=[]
+        s="n",
+        i=0,
+        f=float("inf"),
+        b=True,
+        key=strawberry.ID("n"),
+        maybe=2**40,
+        ints=[1, 2**33],
+        floats=[],
     )
     nan = Scalars(s=1.5, i=0, f=0.0, b=1, key="n", maybe=None, ints=[], floats=[float("nan")])  # type: ignore[arg-type]
     return [good, odd, wide, infinite, nan]
@@ -430,6 +440,6 @@ def test_documents_whose_plans_depend_on_more_than_scalars_are_not_planned(api) 
 
 
 def test_variable_keys_tell_apart_what_graphql_core_tells_apart() -> None:
-    values = [True, 1, 1.0, 0.0, -0.0, "1", None, document_plans.Undefined]
+    values = [True, 1, 1.0, 0.0, -0.0, "1", None, Undefined]
     assert len({scalar_key(v) for v in values}) == len(values)
     assert scalar_key(float("nan")) == scalar_key(float("nan"))

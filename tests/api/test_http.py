@@ -56,7 +56,8 @@ def error_body(response: httpx.Response, status: int) -> list[dict[str, Any]]:
 
 
 async def count_users(client: GraphQLClient) -> int:
-    return (await client.data("{ users { totalCount } }"))["users"]["totalCount"]
+    total: int = (await client.data("{ users { totalCount } }"))["users"]["totalCount"]
+    return total
 
 
 # -- POST ------------------------------------------------------------------

@@ -35,11 +35,13 @@ async def document_error(client: GraphQLClient, query: str) -> dict[str, Any]:
     body = response.json()
     assert "data" not in body, body
     (error,) = body["errors"]
+    assert isinstance(error, dict), body
     return error
 
 
 async def count(client: GraphQLClient, model: str) -> int:
-    return (await client.data(f"{{ {model} {{ totalCount }} }}"))[model]["totalCount"]
+    total: int = (await client.data(f"{{ {model} {{ totalCount }} }}"))[model]["totalCount"]
+    return total
 
 
 def assert_limit(error: dict[str, Any], limit: str, maximum: int, actual: int) -> None:
@@ -365,6 +367,7 @@ async def draft_post(client: GraphQLClient) -> dict[str, Any]:
         f'{{ posts(where: {{title: {{eq: "Notes"}}}}) {{ nodes {{ {POST_FIELDS} }} }} }}'
     )
     (post,) = data["posts"]["nodes"]
+    assert isinstance(post, dict), data
     return post
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from app import Event
 from tests.models import Doc
 
 ACTIONS = ["create", "update", "patch", "modify", "delete", "restore", "switch", "purge"]
@@ -72,7 +73,7 @@ async def test_raising_before_hook_aborts_with_nothing_written(manager, registry
     rid, first, _ = await prepared(manager)
     if action == "restore":
         await manager.delete("doc", rid)
-    after_calls = []
+    after_calls: list[Event] = []
 
     @registry.on(f"before_{action}")
     def refuse(event):
@@ -87,7 +88,7 @@ async def test_raising_before_hook_aborts_with_nothing_written(manager, registry
 
 
 async def test_hook_sees_the_new_data_and_ids(manager, registry):
-    seen = []
+    seen: list[Event] = []
     registry.on("before_create")(seen.append)
     registry.on("after_update")(seen.append)
     created = await manager.create("doc", Doc("a"))
@@ -101,7 +102,7 @@ async def test_hook_sees_the_new_data_and_ids(manager, registry):
 
 
 async def test_hooks_for_another_model_do_not_run(manager, registry):
-    seen = []
+    seen: list[Event] = []
     registry.on("before_create", model="article")(seen.append)
     await manager.create("doc", Doc("a"))
     assert seen == []
@@ -119,7 +120,7 @@ async def test_failing_after_hook_keeps_the_write(manager, registry, caplog):
 
 async def test_unchanged_update_fires_no_after_hook(manager, registry):
     created = await manager.create("doc", Doc("a"))
-    seen = []
+    seen: list[Event] = []
     registry.on("after_update")(seen.append)
     assert not (await manager.update("doc", created.id, Doc("a"))).changed
     assert seen == []

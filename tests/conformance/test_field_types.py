@@ -43,7 +43,8 @@ async def assert_round_trip(manager, value: Everything) -> str:
     assert by_revision.data == value
     found = await manager.search("everything", {"id": {"eq": created.id}})
     assert [r.data for r in found.items] == [value]
-    return created.id
+    resource_id: str = created.id
+    return resource_id
 
 
 async def test_all_supported_types_round_trip(manager):

@@ -32,6 +32,7 @@ async def main(
     for cycle in range(cycles):
         for rid in ids:
             if mode == "cas":
+                r = None  # set by the update that wins; mypy cannot see the loop ends there
                 while True:
                     current = await m.get("counter", rid)
                     new = Counter(current.data.name, current.data.value + 1, current.data.note)
@@ -44,7 +45,7 @@ async def main(
                         conflicts += 1
                         continue
                     break
-                assert r.changed
+                assert r is not None and r.changed
                 say("A", rid, r.revision_id, new.value)
             else:
                 current = await m.get("counter", rid)
