@@ -21,6 +21,7 @@ log = logging.getLogger("specql.graphql")
 
 _DETAILS = {
     "RevisionConflictError": ("resource_id", "expected", "actual"),
+    "DraftConflictError": ("resource_id", "expected", "actual"),
     "UniqueViolationError": ("model", "fields", "value"),
     "ResourceDeletedError": ("model", "resource_id"),
     "ResourceExistsError": ("model", "resource_id"),

@@ -28,6 +28,7 @@ from app.config import Settings
 from app.errors import (
     BadRequestError,
     ConflictError,
+    DraftConflictError,
     FieldProblem,
     LimitExceededError,
     NotFoundError,
@@ -57,6 +58,7 @@ from app.search.query import And, Condition, Filter, SearchQuery, SortKey, parse
 from app.storage.base import (
     AppendRevision,
     CompiledSearch,
+    EditResult,
     InsertResource,
     MarkDeleted,
     NewRevision,
@@ -73,6 +75,7 @@ from app.types import Binary, RevisionStatus, new_id
 
 _RETRIES = 200  # optimistic retries of read-modify-write calls, with jittered backoff
 _MAX_ID = 128
+_REREADS = 5  # reads of a draft whose payload an in-place edit retired meanwhile
 
 log = logging.getLogger("specql.manager")
 
@@ -245,15 +248,19 @@ class ResourceManager:
                 return Resource(meta, m.codec.decode(stored.payload), meta.current_revision_id)
             return (await self._with_data(m, [stored]))[0]
         meta = await self.get_meta(model, resource_id, include_deleted=include_deleted)
-        found = await self.stores.meta.revision(
-            m.spec.name, resource_id, revision_id, with_payload=self._inline
-        )
-        if found is None:
-            raise self._no_revision(m, resource_id, revision_id)
-        payload = found.payload
-        if payload is None:
-            key = RevisionKey(m.spec.name, revision_id, found.info.data_hash)
-            payload = (await self.stores.revisions.get_many([key]))[0]
+        payload: bytes | None = None
+        for _ in range(_REREADS):
+            found = await self.stores.meta.revision(
+                m.spec.name, resource_id, revision_id, with_payload=self._inline
+            )
+            if found is None:
+                raise self._no_revision(m, resource_id, revision_id)
+            payload = found.payload
+            if payload is None:
+                key = RevisionKey(m.spec.name, revision_id, found.info.data_hash)
+                payload = (await self.stores.revisions.get_many([key]))[0]
+            if payload is not None or found.info.status != "draft":
+                break  # else: the draft was edited meanwhile and its payload retired
         return Resource(meta, self._decode(m, payload, revision_id), revision_id)
 
     async def get_many(
@@ -740,12 +747,29 @@ class ResourceManager:
         data: Any,
         *,
         expected_revision_id: str | None = None,
+        expected_data_hash: str | None = None,
         user: str | None = None,
         now: dt.datetime | None = None,
     ) -> WriteResult[Any]:
-        """Edit the current revision in place; it must be a draft (else CONFLICT)."""
+        """Edit the current revision in place; it must be a draft (else CONFLICT).
+
+        Identical data changes nothing: ``changed`` is False, no time or user
+        is recorded and no hook runs. ``expected_data_hash`` is the draft's
+        ``RevisionInfo.data_hash`` as the caller read it: the edit applies
+        only if the draft still has that data, so of two edits based on one
+        read exactly one wins. Without it, concurrent edits apply one after
+        the other and the last one stays.
+
+        Raises:
+            RevisionConflictError: ``expected_revision_id`` is not current.
+            DraftConflictError: the draft's data hash is not ``expected_data_hash``.
+            ConflictError: the current revision is stable.
+            ResourceDeletedError: the resource is deleted.
+        """
         m = self._model(model)
         _valid_id(resource_id)
+        if expected_data_hash is not None and not isinstance(expected_data_hash, str):
+            raise BadRequestError(f"expected data hash {expected_data_hash!r} must be a string")
         who, at = self._acting(user, now)
         current = (await self.stores.meta.load(m.spec.name, [resource_id]))[0]
         self._require(m, resource_id, current, include_deleted=True)
@@ -755,15 +779,64 @@ class ResourceManager:
         target = current.meta.current_revision_id
         if expected_revision_id is not None and expected_revision_id != target:
             raise RevisionConflictError(resource_id, expected_revision_id, target)
+        if expected_data_hash is not None and expected_data_hash != current.data_hash:
+            raise DraftConflictError(resource_id, expected_data_hash, current.data_hash)
         obj, rev = await self._prepare(m, data, "draft", who, at, revision_id=target)
+        if rev.data_hash == current.data_hash and current.meta.status == "draft":
+            return WriteResult(await self.get(m.spec.name, resource_id), changed=False)
         await self._hook("before", "modify", m.spec.name, resource_id, who, obj, target)
-        stored = (await self._commit(m, [rev], [ReplaceDraft(m.spec.name, resource_id, rev)]))[0]
-        if not self._inline and current.data_hash != rev.data_hash:  # the draft's old payload
-            old = RevisionKey(m.spec.name, target, current.data_hash)
-            await self.stores.revisions.delete_many([old])
-        result = WriteResult(Resource(stored.meta, obj, target))
+        result: EditResult = await self._edit_draft(
+            m, rev, ReplaceDraft(m.spec.name, resource_id, rev, expected_data_hash)
+        )
+        if not result.changed:  # a concurrent edit stored this very data first
+            return WriteResult(await self.get(m.spec.name, resource_id), changed=False)
         await self._hook("after", "modify", m.spec.name, resource_id, who, obj, target)
+        return WriteResult(Resource(result.stored.meta, obj, target))
+
+    async def _edit_draft(self, m: _Model, rev: NewRevision, op: ReplaceDraft) -> EditResult:
+        """Apply a draft edit. Its payload key (draft id, data hash) may be one
+        a concurrent edit of the same draft writes or retires too, so every
+        payload delete is checked against the meta before and after it, and
+        the writer puts its payload again if it is current after its commit
+        (a retire may have removed it between the put and the commit)."""
+        if self._inline:  # the payload is in the meta transaction
+            found: EditResult = (await self.stores.meta.apply([op]))[0]
+            return found
+        key = RevisionKey(m.spec.name, rev.revision_id, rev.data_hash)
+        await self.stores.revisions.put_many([(key, rev.payload)])
+        try:
+            result: EditResult = (await self.stores.meta.apply([op]))[0]
+        except Exception:
+            await self._retire_payload(op.resource_id, key, rev.payload)
+            raise
+        if await self._is_current(op.resource_id, key):
+            await self.stores.revisions.put_many([(key, rev.payload)])
+        if result.changed and result.previous_hash != rev.data_hash:
+            old = RevisionKey(m.spec.name, rev.revision_id, result.previous_hash)
+            await self._retire_payload(op.resource_id, old, None)
         return result
+
+    async def _is_current(self, resource_id: str, key: RevisionKey) -> bool:
+        found = (await self.stores.meta.load(key.model, [resource_id]))[0]
+        return (
+            found is not None
+            and found.meta.current_revision_id == key.revision_id
+            and found.data_hash == key.data_hash
+        )
+
+    async def _retire_payload(
+        self, resource_id: str, key: RevisionKey, payload: bytes | None
+    ) -> None:
+        """Delete a draft payload its revision no longer names, unless an edit
+        made it current again: checked before the delete and after it (then
+        it is put back)."""
+        if await self._is_current(resource_id, key):
+            return
+        if payload is None:
+            payload = (await self.stores.revisions.get_many([key]))[0]
+        await self.stores.revisions.delete_many([key])
+        if payload is not None and await self._is_current(resource_id, key):
+            await self.stores.revisions.put_many([(key, payload)])
 
     async def set_status(
         self,
@@ -775,7 +848,12 @@ class ResourceManager:
         user: str | None = None,
         now: dt.datetime | None = None,
     ) -> RevisionInfo:
-        """Promote a draft revision (the current one by default) to stable."""
+        """Promote a draft revision (the current one by default) to stable.
+
+        A revision that already has ``status`` is left as it is (no time or
+        user recorded, no hook). Hooks: ``before_set_status`` and
+        ``after_set_status``, with the revision id and no data.
+        """
         m = self._model(model)
         _valid_id(resource_id)
         self._check_status(status)
@@ -794,10 +872,14 @@ class ResourceManager:
                 "back to draft",
                 revision_id=info.revision_id,
             )
-        await self.stores.meta.apply(
-            [SetStatus(m.spec.name, resource_id, info.revision_id, status, at, who)]
-        )
-        return await self.get_revision_info(model, resource_id, info.revision_id)
+        name, rid = m.spec.name, info.revision_id
+        await self._hook("before", "set_status", name, resource_id, who, None, rid)
+        changed = (
+            await self.stores.meta.apply([SetStatus(name, resource_id, rid, status, at, who)])
+        )[0]
+        if changed:
+            await self._hook("after", "set_status", name, resource_id, who, None, rid)
+        return await self.get_revision_info(model, resource_id, rid)
 
     async def switch(
         self,
@@ -808,12 +890,16 @@ class ResourceManager:
         expected_revision_id: str | None = None,
         user: str | None = None,
         now: dt.datetime | None = None,
-    ) -> Resource[Any]:
+    ) -> WriteResult[Any]:
         """Point the resource at one of its earlier revisions (history is kept).
+
+        Switching to the current revision changes nothing: ``changed`` is
+        False, no time or user is recorded and no hook runs.
 
         Raises:
             ResourceDeletedError: the resource is deleted.
             NotFoundError: the revision is not one of this resource's.
+            RevisionConflictError: ``expected_revision_id`` is not current.
         """
         m = self._model(model)
         _valid_id(resource_id)
@@ -822,31 +908,32 @@ class ResourceManager:
         if meta.is_deleted:
             raise ResourceDeletedError(m.spec.name, resource_id, "switching its revision")
         target = await self.get(model, resource_id, revision_id=revision_id)
+        current = meta.current_revision_id
+        if expected_revision_id is not None and expected_revision_id != current:
+            raise RevisionConflictError(resource_id, expected_revision_id, current)
+        if revision_id == current:
+            return WriteResult(target, changed=False)
         values, lists = m.extract(target.data)
         refs = ref_checks(m.spec, values, lists) if m.spec.refs else []
         await self._hook(
             "before", "switch", m.spec.name, resource_id, who, target.data, revision_id
         )
-        stored = (
-            await self.stores.meta.apply(
-                [
-                    SwitchRevision(
-                        m.spec.name,
-                        resource_id,
-                        revision_id,
-                        at,
-                        who,
-                        values,
-                        lists,
-                        expected_revision_id,
-                        refs,
-                    )
-                ]
-            )
-        )[0]
-        result = Resource(stored.meta, target.data, revision_id)
+        op = SwitchRevision(
+            m.spec.name,
+            resource_id,
+            revision_id,
+            at,
+            who,
+            values,
+            lists,
+            expected_revision_id,
+            refs,
+        )
+        result: EditResult = (await self.stores.meta.apply([op]))[0]
+        if not result.changed:  # a concurrent switch got there first
+            return WriteResult(await self.get(m.spec.name, resource_id), changed=False)
         await self._hook("after", "switch", m.spec.name, resource_id, who, target.data, revision_id)
-        return result
+        return WriteResult(Resource(result.stored.meta, target.data, revision_id))
 
     async def delete(
         self,
@@ -1116,9 +1203,24 @@ class ResourceManager:
     async def _with_data(self, m: _Model, rows: Sequence[StoredResource]) -> list[Resource[Any]]:
         if not rows:
             return []
+        rows = list(rows)
         payloads: list[bytes | None] = [r.payload for r in rows]
-        missing = [i for i, p in enumerate(payloads) if p is None]
-        if missing:
+        for attempt in range(_REREADS):
+            missing = [i for i, p in enumerate(payloads) if p is None]
+            if missing and attempt:  # a draft edited in place retires its old payload
+                fresh = await self.stores.meta.load(
+                    m.spec.name, [rows[i].meta.resource_id for i in missing]
+                )
+                moved = [
+                    (i, f)
+                    for i, f in zip(missing, fresh, strict=True)
+                    if f is not None and f.data_hash != rows[i].data_hash
+                ]
+                for i, f in moved:
+                    rows[i] = f
+                missing = [i for i, _ in moved]
+            if not missing:
+                break
             keys = [
                 RevisionKey(m.spec.name, rows[i].meta.current_revision_id, rows[i].data_hash)
                 for i in missing

@@ -94,7 +94,11 @@ def mutation_resolvers(plan: ModelPlan) -> dict[str, Callable[..., Any]]:
         )
 
     async def modify(
-        info: Any, id: str, input: Any, expected_revision_id: str | None = None
+        info: Any,
+        id: str,
+        input: Any,
+        expected_revision_id: str | None = None,
+        expected_data_hash: str | None = None,
     ) -> Node:
         ctx = info.context
         return node(
@@ -103,6 +107,7 @@ def mutation_resolvers(plan: ModelPlan) -> dict[str, Callable[..., Any]]:
                 id,
                 to_data(input),
                 expected_revision_id=expected_revision_id,
+                expected_data_hash=expected_data_hash,
                 user=ctx.user,
             )
         )
@@ -117,7 +122,7 @@ def mutation_resolvers(plan: ModelPlan) -> dict[str, Callable[..., Any]]:
 
     async def switch(info: Any, id: str, revision_id: str) -> Node:
         ctx = info.context
-        return Node.of(model, await ctx.manager.switch(model, id, revision_id, user=ctx.user))
+        return node(await ctx.manager.switch(model, id, revision_id, user=ctx.user))
 
     async def purge(info: Any, id: str) -> str:
         ctx = info.context
@@ -182,6 +187,7 @@ def mutation_resolvers(plan: ModelPlan) -> dict[str, Callable[..., Any]]:
                 "id": (ID, required),
                 "input": (Input, required),
                 "expected_revision_id": (ID | None, None),
+                "expected_data_hash": (str | None, None),
             },
             Type,
         ),

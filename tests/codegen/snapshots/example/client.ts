@@ -284,6 +284,7 @@ export const meta: $.SchemaMeta = {
           id: "ID!",
           input: "UserInput!",
           expectedRevisionId: "ID",
+          expectedDataHash: "String",
         },
       ],
       deleteUser: ["User!", { id: "ID!" }],
@@ -345,6 +346,7 @@ export const meta: $.SchemaMeta = {
           id: "ID!",
           input: "PostInput!",
           expectedRevisionId: "ID",
+          expectedDataHash: "String",
         },
       ],
       deletePost: ["Post!", { id: "ID!" }],
@@ -406,6 +408,7 @@ export const meta: $.SchemaMeta = {
           id: "ID!",
           input: "CommentInput!",
           expectedRevisionId: "ID",
+          expectedDataHash: "String",
         },
       ],
       deleteComment: [

@@ -397,6 +397,7 @@ export interface MutationModifyUserArgs {
   id: string;
   input: UserInput;
   expectedRevisionId?: string | null;
+  expectedDataHash?: string | null;
 }
 
 /** Arguments of `Mutation.deleteUser`. */
@@ -464,6 +465,7 @@ export interface MutationModifyPostArgs {
   id: string;
   input: PostInput;
   expectedRevisionId?: string | null;
+  expectedDataHash?: string | null;
 }
 
 /** Arguments of `Mutation.deletePost`. */
@@ -531,6 +533,7 @@ export interface MutationModifyCommentArgs {
   id: string;
   input: CommentInput;
   expectedRevisionId?: string | null;
+  expectedDataHash?: string | null;
 }
 
 /** Arguments of `Mutation.deleteComment`. */

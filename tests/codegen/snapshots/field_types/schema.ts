@@ -1503,6 +1503,7 @@ export interface MutationModifyDocArgs {
   id: string;
   input: DocInput;
   expectedRevisionId?: string | null;
+  expectedDataHash?: string | null;
 }
 
 /** Arguments of `Mutation.deleteDoc`. */
@@ -1570,6 +1571,7 @@ export interface MutationModifyEverythingArgs {
   id: string;
   input: EverythingInput;
   expectedRevisionId?: string | null;
+  expectedDataHash?: string | null;
 }
 
 /** Arguments of `Mutation.deleteEverything`. */
@@ -1637,6 +1639,7 @@ export interface MutationModifyArticleArgs {
   id: string;
   input: ArticleInput;
   expectedRevisionId?: string | null;
+  expectedDataHash?: string | null;
 }
 
 /** Arguments of `Mutation.deleteArticle`. */
@@ -1704,6 +1707,7 @@ export interface MutationModifyUserArgs {
   id: string;
   input: UserInput;
   expectedRevisionId?: string | null;
+  expectedDataHash?: string | null;
 }
 
 /** Arguments of `Mutation.deleteUser`. */
@@ -1771,6 +1775,7 @@ export interface MutationModifySeatArgs {
   id: string;
   input: SeatInput;
   expectedRevisionId?: string | null;
+  expectedDataHash?: string | null;
 }
 
 /** Arguments of `Mutation.deleteSeat`. */
@@ -1838,6 +1843,7 @@ export interface MutationModifyOwnerArgs {
   id: string;
   input: OwnerInput;
   expectedRevisionId?: string | null;
+  expectedDataHash?: string | null;
 }
 
 /** Arguments of `Mutation.deleteOwner`. */
@@ -1905,6 +1911,7 @@ export interface MutationModifyPetArgs {
   id: string;
   input: PetInput;
   expectedRevisionId?: string | null;
+  expectedDataHash?: string | null;
 }
 
 /** Arguments of `Mutation.deletePet`. */
@@ -1972,6 +1979,7 @@ export interface MutationModifyToyArgs {
   id: string;
   input: ToyInput;
   expectedRevisionId?: string | null;
+  expectedDataHash?: string | null;
 }
 
 /** Arguments of `Mutation.deleteToy`. */
@@ -2039,6 +2047,7 @@ export interface MutationModifyClubArgs {
   id: string;
   input: ClubInput;
   expectedRevisionId?: string | null;
+  expectedDataHash?: string | null;
 }
 
 /** Arguments of `Mutation.deleteClub`. */
@@ -2106,6 +2115,7 @@ export interface MutationModifyVetArgs {
   id: string;
   input: VetInput;
   expectedRevisionId?: string | null;
+  expectedDataHash?: string | null;
 }
 
 /** Arguments of `Mutation.deleteVet`. */
@@ -2173,6 +2183,7 @@ export interface MutationModifyMemoArgs {
   id: string;
   input: MemoInput;
   expectedRevisionId?: string | null;
+  expectedDataHash?: string | null;
 }
 
 /** Arguments of `Mutation.deleteMemo`. */
@@ -2240,6 +2251,7 @@ export interface MutationModifyCollarArgs {
   id: string;
   input: CollarInput;
   expectedRevisionId?: string | null;
+  expectedDataHash?: string | null;
 }
 
 /** Arguments of `Mutation.deleteCollar`. */
@@ -2307,6 +2319,7 @@ export interface MutationModifySnapshotArgs {
   id: string;
   input: SnapshotInput;
   expectedRevisionId?: string | null;
+  expectedDataHash?: string | null;
 }
 
 /** Arguments of `Mutation.deleteSnapshot`. */
@@ -2374,6 +2387,7 @@ export interface MutationModifyPingArgs {
   id: string;
   input: PingInput;
   expectedRevisionId?: string | null;
+  expectedDataHash?: string | null;
 }
 
 /** Arguments of `Mutation.deletePing`. */
@@ -2441,6 +2455,7 @@ export interface MutationModifyPongArgs {
   id: string;
   input: PongInput;
   expectedRevisionId?: string | null;
+  expectedDataHash?: string | null;
 }
 
 /** Arguments of `Mutation.deletePong`. */
@@ -2508,6 +2523,7 @@ export interface MutationModifyBookingArgs {
   id: string;
   input: BookingInput;
   expectedRevisionId?: string | null;
+  expectedDataHash?: string | null;
 }
 
 /** Arguments of `Mutation.deleteBooking`. */

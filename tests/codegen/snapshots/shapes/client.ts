@@ -173,6 +173,7 @@ export const meta: $.SchemaMeta = {
           id: "ID!",
           input: "GalleryInput!",
           expectedRevisionId: "ID",
+          expectedDataHash: "String",
         },
       ],
       deleteGallery: [

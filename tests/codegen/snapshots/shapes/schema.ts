@@ -349,6 +349,7 @@ export interface MutationModifyGalleryArgs {
   id: string;
   input: GalleryInput;
   expectedRevisionId?: string | null;
+  expectedDataHash?: string | null;
 }
 
 /** Arguments of `Mutation.deleteGallery`. */
