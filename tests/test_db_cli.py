@@ -94,7 +94,7 @@ def test_current_upgrade_and_again_on_postgresql(tmp_path: Path, schema: str) ->
 
     first = specql("db", "upgrade", models, *url, schema=schema)
     assert first.returncode == 0, first.stderr
-    assert "system tables: migration (none) -> 0002" in first.stdout
+    assert "system tables: migration (none) -> 0003" in first.stdout
     assert "item: created its tables" in first.stdout
     tables = ddl(schema)
     assert any(row[0] == "specql_m_item" for row in tables)
@@ -106,7 +106,7 @@ def test_current_upgrade_and_again_on_postgresql(tmp_path: Path, schema: str) ->
 
     current = specql("db", "current", models, *url, schema=schema)
     assert current.returncode == 0, current.stdout
-    assert "migration: 0002 (head)" in current.stdout
+    assert "migration: 0003 (head)" in current.stdout
     assert "item: up to date" in current.stdout
 
 
@@ -150,7 +150,7 @@ def test_replicas_upgrading_at_once_apply_the_ddl_exactly_once(tmp_path: Path, s
     ]
     outputs = [p.communicate(timeout=120) for p in processes]
     assert [p.returncode for p in processes] == [0, 0, 0, 0], outputs
-    applied = [out for out, _ in outputs if "system tables: migration (none) -> 0002" in out]
+    applied = [out for out, _ in outputs if "system tables: migration (none) -> 0003" in out]
     waited = [out for out, _ in outputs if out.strip() == "already up to date: nothing to do"]
     assert (len(applied), len(waited)) == (1, 3), outputs
 

@@ -18,7 +18,7 @@ import logging
 import random
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, TypeGuard
 
 import jsonpatch
 import jsonpointer
@@ -46,6 +46,7 @@ from app.records import (
     RevisionInfo,
     WriteResult,
 )
+from app.resources import blobs
 from app.resources.codec import ModelCodec, data_hash
 from app.resources.context import OperationScope, acting
 from app.resources.events import Action, Event, Hooks
@@ -87,13 +88,17 @@ async def _backoff(attempt: int) -> None:
 
 
 def _blob_digest(digest: Any) -> str:
-    if not (
+    if not _is_digest(digest):
+        raise BadRequestError(f"{digest!r} is not a SHA-256 digest")
+    return digest
+
+
+def _is_digest(digest: Any) -> TypeGuard[str]:
+    return (
         isinstance(digest, str)
         and len(digest) == 64
         and all(c in "0123456789abcdef" for c in digest)
-    ):
-        raise BadRequestError(f"{digest!r} is not a SHA-256 digest")
-    return digest
+    )
 
 
 def _scoped(path: str, op: str, value: Any, where: Filter | Mapping[str, Any] | None) -> Filter:
@@ -143,6 +148,7 @@ class _Model:
         self.spec = spec
         self.codec = ModelCodec(spec.name, spec.model, settings.payload_format)
         self.extract = make_extractor(spec)
+        self.has_blobs = blobs.mentions_binary(spec.model)
 
 
 class ResourceManager:
@@ -587,19 +593,10 @@ class ResourceManager:
         if len(ids) != len(items):
             raise BadRequestError("resource_ids must match items one to one")
         who, at = self._acting(user, now)
-        prepared = []
-        problems: list[FieldProblem] = []
-        for index, data in enumerate(items):
-            try:
-                prepared.append(await self._prepare(m, data, status, who, at))
-            except ValidationFailedError as exc:
-                if len(items) == 1:
-                    raise
-                problems += [
-                    FieldProblem(f"$[{index}]{p.path[1:]}", p.message) for p in exc.problems
-                ]
-        if problems:
-            raise ValidationFailedError(m.spec.name, problems)
+        if len(items) == 1:
+            prepared = [await self._prepare(m, items[0], status, who, at)]
+        else:
+            prepared = await self._prepare_many(m, items, status, who, at)
         entries = [
             (obj, rev, rid if rid is not None else m.spec.id_generator())
             for (obj, rev), rid in zip(prepared, ids, strict=True)
@@ -1001,8 +998,10 @@ class ResourceManager:
             digest = await asyncio.to_thread(lambda: hashlib.sha256(content).hexdigest())
         else:
             digest = hashlib.sha256(content).hexdigest()
-        await self.stores.blobs.put(digest, bytes(content))
-        return Binary(digest, len(content), content_type)
+        await self.stores.blobs.put(digest, bytes(content), content_type)
+        # a blob uploaded before keeps the content type of its first upload
+        info = (await self.stores.blobs.stat([digest]))[0]
+        return Binary(digest, len(content), info.content_type if info else content_type)
 
     async def get_blob(self, digest: str) -> bytes:
         content = await self.stores.blobs.get(_blob_digest(digest))
@@ -1067,9 +1066,88 @@ class ResourceManager:
         at: int,
         revision_id: str | None = None,
     ) -> tuple[Any, NewRevision]:
+        obj, payload = self._validated(m, data)
+        ((obj, payload),) = await self._check_blobs(m, [(obj, payload)])
+        return await self._revision(m, obj, payload, status, who, at, revision_id)
+
+    async def _prepare_many(
+        self, m: _Model, items: Sequence[Any], status: RevisionStatus, who: str, at: int
+    ) -> list[tuple[Any, NewRevision]]:
+        """``_prepare`` for a batch: every item's problems, each path prefixed
+        with the item's index (``$[3].price``), and one blob store call."""
+        problems: list[FieldProblem] = []
+
+        def collect(index: int, exc: ValidationFailedError) -> None:
+            problems.extend(
+                FieldProblem(f"$[{index}]{p.path[1:]}", p.message) for p in exc.problems
+            )
+
+        valid: list[tuple[Any, bytes]] = []
+        for index, data in enumerate(items):
+            try:
+                valid.append(self._validated(m, data))
+            except ValidationFailedError as exc:
+                collect(index, exc)
+        if problems:
+            raise ValidationFailedError(m.spec.name, problems)
+        prepared = []
+        for index, (obj, payload) in enumerate(await self._check_blobs(m, valid)):
+            try:
+                prepared.append(await self._revision(m, obj, payload, status, who, at))
+            except ValidationFailedError as exc:
+                collect(index, exc)
+        if problems:
+            raise ValidationFailedError(m.spec.name, problems)
+        return prepared
+
+    def _validated(self, m: _Model, data: Any) -> tuple[Any, bytes]:
         obj, payload = m.codec.validate(data)
         if len(payload) > self.settings.max_payload_bytes:
             raise LimitExceededError("payload size", self.settings.max_payload_bytes, len(payload))
+        return obj, payload
+
+    async def _check_blobs(
+        self, m: _Model, found: list[tuple[Any, bytes]]
+    ) -> list[tuple[Any, bytes]]:
+        """Every Binary must name a stored blob of its size (one store call
+        for the whole write); its content type becomes the store's."""
+        if not m.has_blobs:
+            return found
+        refs = [[*blobs.binaries(obj)] for obj, _ in found]
+        if not any(refs):
+            return found
+        # a malformed digest names no blob: reported as missing, never sent to the store
+        digests = list(dict.fromkeys(b.digest for one in refs for _, b in one))
+        digests = [d for d in digests if _is_digest(d)]
+        infos = (
+            dict(zip(digests, await self.stores.blobs.stat(digests), strict=True))
+            if digests
+            else {}
+        )
+        by_item = [blobs.problems(one, infos) for one in refs]
+        if any(by_item):
+            flat = [
+                FieldProblem(f"$[{i}]{p.path[1:]}" if len(found) > 1 else p.path, p.message)
+                for i, item in enumerate(by_item)
+                for p in item
+            ]
+            raise ValidationFailedError(m.spec.name, flat)
+        out = []
+        for obj, payload in found:
+            new = blobs.stamped(obj, infos)
+            out.append((obj, payload) if new is obj else (new, m.codec.encode(new)))
+        return out
+
+    async def _revision(
+        self,
+        m: _Model,
+        obj: Any,
+        payload: bytes,
+        status: RevisionStatus,
+        who: str,
+        at: int,
+        revision_id: str | None = None,
+    ) -> tuple[Any, NewRevision]:
         if m.spec.validators:
             await self._run_validators(m, obj)
         values, lists = m.extract(obj)

@@ -358,14 +358,28 @@ class RevisionStore(ABC):
         """Release resources."""
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class BlobInfo:
+    """What a blob store knows of a blob besides its content."""
+
+    size: int
+    content_type: str | None
+
+
 class BlobStore(ABC):
     """Binary content addressed by its SHA-256 digest."""
 
     capabilities: Capabilities = Capabilities()
 
     @abstractmethod
-    async def put(self, digest: str, content: bytes) -> None:
-        """Store content under its digest; storing it again is a no-op."""
+    async def put(self, digest: str, content: bytes, content_type: str | None = None) -> None:
+        """Store content under its digest with the content type given at
+        upload; storing it again is a no-op (the first content type stays)."""
+
+    @abstractmethod
+    async def stat(self, digests: Sequence[str]) -> list[BlobInfo | None]:
+        """Size and content type of each digest, None where no blob has it:
+        one call for the digests of a whole write."""
 
     @abstractmethod
     async def get(self, digest: str) -> bytes | None:
