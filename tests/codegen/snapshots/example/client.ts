@@ -561,6 +561,7 @@ export const meta: $.SchemaMeta = {
       isDeleted: "Boolean!",
       currentRevisionId: "ID!",
       schemaVersion: "Int!",
+      dataHash: "String!",
     },
     RevisionConnection: {
       edges: "[RevisionEdge!]!",

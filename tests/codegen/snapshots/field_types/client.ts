@@ -2733,6 +2733,7 @@ export const meta: $.SchemaMeta = {
       isDeleted: "Boolean!",
       currentRevisionId: "ID!",
       schemaVersion: "Int!",
+      dataHash: "String!",
     },
     RevisionConnection: {
       edges: "[RevisionEdge!]!",

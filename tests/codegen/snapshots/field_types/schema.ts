@@ -3335,6 +3335,10 @@ export interface ResourceMeta {
   isDeleted: boolean;
   currentRevisionId: string;
   schemaVersion: number;
+  /**
+   * Hash of the current data, read with it: the expectedDataHash of a modify based on this read.
+   */
+  dataHash: string;
 }
 
 /** What to select on `ResourceMeta`; naming no field selects the default. */
@@ -3349,6 +3353,10 @@ export interface ResourceMetaSelection {
   isDeleted?: boolean;
   currentRevisionId?: boolean;
   schemaVersion?: boolean;
+  /**
+   * Hash of the current data, read with it: the expectedDataHash of a modify based on this read.
+   */
+  dataHash?: boolean;
 }
 
 /** Revisions of a resource, newest first. */
