@@ -7,6 +7,7 @@ wire code as a class attribute::
     ├── NotFoundError                   NOT_FOUND
     ├── ConflictError                   CONFLICT
     │   ├── RevisionConflictError       (stale expected revision)
+    │   ├── DraftConflictError          (a draft was modified since it was read)
     │   ├── UniqueViolationError        (a Unique value is taken)
     │   ├── ResourceDeletedError        (the resource is soft-deleted)
     │   ├── ResourceExistsError         (the resource id is taken)
@@ -35,6 +36,7 @@ __all__ = [
     "BadRequestError",
     "ConfigurationError",
     "ConflictError",
+    "DraftConflictError",
     "FieldProblem",
     "ForbiddenError",
     "LimitExceededError",
@@ -82,6 +84,20 @@ class RevisionConflictError(ConflictError):
     def __init__(self, resource_id: str, expected: str, actual: str) -> None:
         super().__init__(
             f"resource {resource_id!r} is at revision {actual!r}, not the expected {expected!r}",
+            resource_id=resource_id,
+            expected=expected,
+            actual=actual,
+        )
+
+
+class DraftConflictError(ConflictError):
+    """The draft was modified in place since the caller read it: its data
+    hash is no longer the expected one."""
+
+    def __init__(self, resource_id: str, expected: str, actual: str) -> None:
+        super().__init__(
+            f"the draft of resource {resource_id!r} has data hash {actual!r}, not the "
+            f"expected {expected!r}: it was modified meanwhile",
             resource_id=resource_id,
             expected=expected,
             actual=actual,

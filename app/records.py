@@ -32,7 +32,9 @@ class ResourceMeta(msgspec.Struct, frozen=True):
     """What is known about a resource without its payload.
 
     ``indexed`` holds the single-valued indexed fields by path (list-valued
-    ones live in side tables and are read from the data).
+    ones live in side tables and are read from the data). ``data_hash`` is
+    the current revision's data hash, read with the meta: the tag to pass as
+    ``modify(..., expected_data_hash=)`` for the data read along with it.
     """
 
     model: str
@@ -47,6 +49,7 @@ class ResourceMeta(msgspec.Struct, frozen=True):
     is_deleted: bool
     schema_version: int
     indexed: dict[str, Any] = {}
+    data_hash: str = ""
 
 
 class RevisionInfo(msgspec.Struct, frozen=True):
@@ -78,10 +81,20 @@ class Resource(msgspec.Struct, Generic[T], frozen=True):
 
 
 class WriteResult(msgspec.Struct, Generic[T], frozen=True):
-    """The outcome of a write; ``changed`` is False when nothing was appended."""
+    """The outcome of a write; ``changed`` is False when the write changed
+    nothing (identical data, a switch to the current revision): no revision
+    was appended, no data edited, no time or user recorded."""
 
     resource: Resource[T]
     changed: bool = True
+
+    @property
+    def data(self) -> T:
+        return self.resource.data
+
+    @property
+    def meta(self) -> ResourceMeta:
+        return self.resource.meta
 
     @property
     def id(self) -> str:

@@ -34,6 +34,7 @@ _FOUND = re.compile(r"[;,] found: .*$", re.DOTALL)  # graphql-core echoes the va
 
 _DETAILS = {
     "RevisionConflictError": ("resource_id", "expected", "actual"),
+    "DraftConflictError": ("resource_id", "expected", "actual"),
     "UniqueViolationError": ("model", "fields", "value"),
     "ResourceDeletedError": ("model", "resource_id"),
     "ResourceExistsError": ("model", "resource_id"),

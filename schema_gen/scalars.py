@@ -107,6 +107,10 @@ class ResourceMeta:
     is_deleted: bool
     current_revision_id: strawberry.ID
     schema_version: int
+    data_hash: str = strawberry.field(
+        description="Hash of the current data, read with it: the expectedDataHash of a "
+        "modify based on this read."
+    )
 
 
 @strawberry.type(description="One immutable revision of a resource.")

@@ -187,7 +187,7 @@ async def test_a_store_of_an_older_migration_is_upgraded_on_open(tmp_path: Path)
     await m.close()
     with sql(
         data_dir
-    ) as conn:  # as a store made before 0002 (blobs in the database) and 0003 looks
+    ) as conn:  # as a store made before 0002 (blobs in the database), 0003 and 0004 looks
         conn.execute("DROP TABLE specql_blobs")
         conn.execute("ALTER TABLE specql_models DROP COLUMN shape")  # 0003
         conn.execute("UPDATE specql_alembic_version SET version_num = '0001'")
@@ -507,3 +507,24 @@ async def test_extending_tables_keeps_histories_and_payloads(tmp_path: Path) -> 
         assert await m2.count("item", {"price": {"eq": 1.0}}) == 1
     finally:
         await m2.close()
+
+
+async def test_a_store_of_migration_0003_gets_the_blob_content_type_column(
+    tmp_path: Path,
+) -> None:
+    data_dir = tmp_path / "data"
+    m = await registry().open(settings(data_dir))
+    await m.close()
+    with sql(data_dir) as conn:  # as a store made before 0004 looks, with a blob in it
+        conn.execute("ALTER TABLE specql_blobs DROP COLUMN content_type")
+        conn.execute("INSERT INTO specql_blobs VALUES (?, 3, x'616263')", ("ab" * 32,))
+        conn.execute("UPDATE specql_alembic_version SET version_num = '0003'")
+        conn.commit()
+    m = await registry().open(settings(data_dir))
+    await m.close()
+    with sql(data_dir) as conn:
+        assert conn.execute("SELECT version_num FROM specql_alembic_version").fetchall() == [
+            (HEAD,)
+        ]
+        rows = conn.execute("SELECT digest, size, content_type FROM specql_blobs").fetchall()
+        assert rows == [("ab" * 32, 3, None)]

@@ -13,8 +13,20 @@ import logging
 from collections.abc import Callable
 from typing import Any, Literal
 
-Action = Literal["create", "update", "patch", "modify", "delete", "restore", "switch", "purge"]
-ACTIONS = ("create", "update", "patch", "modify", "delete", "restore", "switch", "purge")
+Action = Literal[
+    "create", "update", "patch", "modify", "set_status", "delete", "restore", "switch", "purge"
+]
+ACTIONS = (
+    "create",
+    "update",
+    "patch",
+    "modify",
+    "set_status",
+    "delete",
+    "restore",
+    "switch",
+    "purge",
+)
 log = logging.getLogger("specql.events")
 
 

@@ -18,7 +18,7 @@ import logging
 import random
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, TypeGuard
 
 import msgspec
 
@@ -26,6 +26,7 @@ from app.config import Settings
 from app.errors import (
     BadRequestError,
     ConflictError,
+    DraftConflictError,
     FieldProblem,
     LimitExceededError,
     NotFoundError,
@@ -43,6 +44,7 @@ from app.records import (
     RevisionInfo,
     WriteResult,
 )
+from app.resources import blobs
 from app.resources.codec import ModelCodec, data_hash
 from app.resources.compat import check_stored
 from app.resources.context import OperationScope, acting
@@ -64,6 +66,7 @@ from app.search.query import And, Condition, Filter, SearchQuery, SortKey, parse
 from app.storage.base import (
     AppendRevision,
     CompiledSearch,
+    EditResult,
     InsertResource,
     MarkDeleted,
     NewRevision,
@@ -80,6 +83,7 @@ from app.types import Binary, RevisionStatus, new_id
 
 _RETRIES = 200  # optimistic retries of read-modify-write calls, with jittered backoff
 _MAX_ID = 128
+_REREADS = 5  # reads of a draft whose payload an in-place edit retired meanwhile
 
 log = logging.getLogger("specql.manager")
 
@@ -91,13 +95,17 @@ async def _backoff(attempt: int) -> None:
 
 
 def _blob_digest(digest: Any) -> str:
-    if not (
+    if not _is_digest(digest):
+        raise BadRequestError(f"{digest!r} is not a SHA-256 digest")
+    return digest
+
+
+def _is_digest(digest: Any) -> TypeGuard[str]:
+    return (
         isinstance(digest, str)
         and len(digest) == 64
         and all(c in "0123456789abcdef" for c in digest)
-    ):
-        raise BadRequestError(f"{digest!r} is not a SHA-256 digest")
-    return digest
+    )
 
 
 def _scoped(path: str, op: str, value: Any, where: Filter | Mapping[str, Any] | None) -> Filter:
@@ -165,6 +173,7 @@ class _Model:
         self.codec = ModelCodec(spec.name, spec.model, settings.payload_format)
         self.extract = make_extractor(spec)
         self.check_text = make_text_check(spec)
+        self.has_blobs = blobs.mentions_binary(spec.model)
 
 
 class ResourceManager:
@@ -270,15 +279,19 @@ class ResourceManager:
                 return Resource(meta, m.codec.decode(stored.payload), meta.current_revision_id)
             return (await self._with_data(m, [stored]))[0]
         meta = await self.get_meta(model, resource_id, include_deleted=include_deleted)
-        found = await self.stores.meta.revision(
-            m.spec.name, resource_id, revision_id, with_payload=self._inline
-        )
-        if found is None:
-            raise self._no_revision(m, resource_id, revision_id)
-        payload = found.payload
-        if payload is None:
-            key = RevisionKey(m.spec.name, revision_id, found.info.data_hash)
-            payload = (await self.stores.revisions.get_many([key]))[0]
+        payload: bytes | None = None
+        for _ in range(_REREADS):
+            found = await self.stores.meta.revision(
+                m.spec.name, resource_id, revision_id, with_payload=self._inline
+            )
+            if found is None:
+                raise self._no_revision(m, resource_id, revision_id)
+            payload = found.payload
+            if payload is None:
+                key = RevisionKey(m.spec.name, revision_id, found.info.data_hash)
+                payload = (await self.stores.revisions.get_many([key]))[0]
+            if payload is not None or found.info.status != "draft":
+                break  # else: the draft was edited meanwhile and its payload retired
         return Resource(meta, self._decode(m, payload, revision_id), revision_id)
 
     async def get_many(
@@ -628,19 +641,10 @@ class ResourceManager:
         if len(ids) != len(items):
             raise BadRequestError("resource_ids must match items one to one")
         who, at = self._acting(user, now)
-        prepared = []
-        problems: list[FieldProblem] = []
-        for index, data in enumerate(items):
-            try:
-                prepared.append(await self._prepare(m, data, status, who, at))
-            except ValidationFailedError as exc:
-                if len(items) == 1:
-                    raise
-                problems += [
-                    FieldProblem(f"$[{index}]{p.path[1:]}", p.message) for p in exc.problems
-                ]
-        if problems:
-            raise ValidationFailedError(m.spec.name, problems)
+        if len(items) == 1:
+            prepared = [await self._prepare(m, items[0], status, who, at)]
+        else:
+            prepared = await self._prepare_many(m, items, status, who, at)
         entries = [
             (obj, rev, rid if rid is not None else m.spec.id_generator())
             for (obj, rev), rid in zip(prepared, ids, strict=True)
@@ -774,12 +778,29 @@ class ResourceManager:
         data: Any,
         *,
         expected_revision_id: str | None = None,
+        expected_data_hash: str | None = None,
         user: str | None = None,
         now: dt.datetime | None = None,
     ) -> WriteResult[Any]:
-        """Edit the current revision in place; it must be a draft (else CONFLICT)."""
+        """Edit the current revision in place; it must be a draft (else CONFLICT).
+
+        Identical data changes nothing: ``changed`` is False, no time or user
+        is recorded and no hook runs. ``expected_data_hash`` is the draft's
+        ``RevisionInfo.data_hash`` as the caller read it: the edit applies
+        only if the draft still has that data, so of two edits based on one
+        read exactly one wins. Without it, concurrent edits apply one after
+        the other and the last one stays.
+
+        Raises:
+            RevisionConflictError: ``expected_revision_id`` is not current.
+            DraftConflictError: the draft's data hash is not ``expected_data_hash``.
+            ConflictError: the current revision is stable.
+            ResourceDeletedError: the resource is deleted.
+        """
         m = self._model(model)
         _valid_id(resource_id)
+        if expected_data_hash is not None and not isinstance(expected_data_hash, str):
+            raise BadRequestError(f"expected data hash {expected_data_hash!r} must be a string")
         who, at = self._acting(user, now)
         current = (await self.stores.meta.load(m.spec.name, [resource_id]))[0]
         self._require(m, resource_id, current, include_deleted=True)
@@ -789,15 +810,64 @@ class ResourceManager:
         target = current.meta.current_revision_id
         if expected_revision_id is not None and expected_revision_id != target:
             raise RevisionConflictError(resource_id, expected_revision_id, target)
+        if expected_data_hash is not None and expected_data_hash != current.data_hash:
+            raise DraftConflictError(resource_id, expected_data_hash, current.data_hash)
         obj, rev = await self._prepare(m, data, "draft", who, at, revision_id=target)
+        if rev.data_hash == current.data_hash and current.meta.status == "draft":
+            return WriteResult(await self.get(m.spec.name, resource_id), changed=False)
         await self._hook("before", "modify", m.spec.name, resource_id, who, obj, target)
-        stored = (await self._commit(m, [rev], [ReplaceDraft(m.spec.name, resource_id, rev)]))[0]
-        if not self._inline and current.data_hash != rev.data_hash:  # the draft's old payload
-            old = RevisionKey(m.spec.name, target, current.data_hash)
-            await self.stores.revisions.delete_many([old])
-        result = WriteResult(Resource(stored.meta, obj, target))
+        result: EditResult = await self._edit_draft(
+            m, rev, ReplaceDraft(m.spec.name, resource_id, rev, expected_data_hash)
+        )
+        if not result.changed:  # a concurrent edit stored this very data first
+            return WriteResult(await self.get(m.spec.name, resource_id), changed=False)
         await self._hook("after", "modify", m.spec.name, resource_id, who, obj, target)
+        return WriteResult(Resource(result.stored.meta, obj, target))
+
+    async def _edit_draft(self, m: _Model, rev: NewRevision, op: ReplaceDraft) -> EditResult:
+        """Apply a draft edit. Its payload key (draft id, data hash) may be one
+        a concurrent edit of the same draft writes or retires too, so every
+        payload delete is checked against the meta before and after it, and
+        the writer puts its payload again if it is current after its commit
+        (a retire may have removed it between the put and the commit)."""
+        if self._inline:  # the payload is in the meta transaction
+            found: EditResult = (await self.stores.meta.apply([op]))[0]
+            return found
+        key = RevisionKey(m.spec.name, rev.revision_id, rev.data_hash)
+        await self.stores.revisions.put_many([(key, rev.payload)])
+        try:
+            result: EditResult = (await self.stores.meta.apply([op]))[0]
+        except Exception:
+            await self._retire_payload(op.resource_id, key, rev.payload)
+            raise
+        if await self._is_current(op.resource_id, key):
+            await self.stores.revisions.put_many([(key, rev.payload)])
+        if result.changed and result.previous_hash != rev.data_hash:
+            old = RevisionKey(m.spec.name, rev.revision_id, result.previous_hash)
+            await self._retire_payload(op.resource_id, old, None)
         return result
+
+    async def _is_current(self, resource_id: str, key: RevisionKey) -> bool:
+        found = (await self.stores.meta.load(key.model, [resource_id]))[0]
+        return (
+            found is not None
+            and found.meta.current_revision_id == key.revision_id
+            and found.data_hash == key.data_hash
+        )
+
+    async def _retire_payload(
+        self, resource_id: str, key: RevisionKey, payload: bytes | None
+    ) -> None:
+        """Delete a draft payload its revision no longer names, unless an edit
+        made it current again: checked before the delete and after it (then
+        it is put back)."""
+        if await self._is_current(resource_id, key):
+            return
+        if payload is None:
+            payload = (await self.stores.revisions.get_many([key]))[0]
+        await self.stores.revisions.delete_many([key])
+        if payload is not None and await self._is_current(resource_id, key):
+            await self.stores.revisions.put_many([(key, payload)])
 
     async def set_status(
         self,
@@ -809,7 +879,12 @@ class ResourceManager:
         user: str | None = None,
         now: dt.datetime | None = None,
     ) -> RevisionInfo:
-        """Promote a draft revision (the current one by default) to stable."""
+        """Promote a draft revision (the current one by default) to stable.
+
+        A revision that already has ``status`` is left as it is (no time or
+        user recorded, no hook). Hooks: ``before_set_status`` and
+        ``after_set_status``, with the revision id and no data.
+        """
         m = self._model(model)
         _valid_id(resource_id)
         self._check_status(status)
@@ -828,10 +903,14 @@ class ResourceManager:
                 "back to draft",
                 revision_id=info.revision_id,
             )
-        await self.stores.meta.apply(
-            [SetStatus(m.spec.name, resource_id, info.revision_id, status, at, who)]
-        )
-        return await self.get_revision_info(model, resource_id, info.revision_id)
+        name, rid = m.spec.name, info.revision_id
+        await self._hook("before", "set_status", name, resource_id, who, None, rid)
+        changed = (
+            await self.stores.meta.apply([SetStatus(name, resource_id, rid, status, at, who)])
+        )[0]
+        if changed:
+            await self._hook("after", "set_status", name, resource_id, who, None, rid)
+        return await self.get_revision_info(model, resource_id, rid)
 
     async def switch(
         self,
@@ -842,12 +921,16 @@ class ResourceManager:
         expected_revision_id: str | None = None,
         user: str | None = None,
         now: dt.datetime | None = None,
-    ) -> Resource[Any]:
+    ) -> WriteResult[Any]:
         """Point the resource at one of its earlier revisions (history is kept).
+
+        Switching to the current revision changes nothing: ``changed`` is
+        False, no time or user is recorded and no hook runs.
 
         Raises:
             ResourceDeletedError: the resource is deleted.
             NotFoundError: the revision is not one of this resource's.
+            RevisionConflictError: ``expected_revision_id`` is not current.
         """
         m = self._model(model)
         _valid_id(resource_id)
@@ -856,31 +939,32 @@ class ResourceManager:
         if meta.is_deleted:
             raise ResourceDeletedError(m.spec.name, resource_id, "switching its revision")
         target = await self.get(model, resource_id, revision_id=revision_id)
+        current = meta.current_revision_id
+        if expected_revision_id is not None and expected_revision_id != current:
+            raise RevisionConflictError(resource_id, expected_revision_id, current)
+        if revision_id == current:
+            return WriteResult(target, changed=False)
         values, lists = m.extract(target.data)
         refs = ref_checks(m.spec, values, lists) if m.spec.refs else []
         await self._hook(
             "before", "switch", m.spec.name, resource_id, who, target.data, revision_id
         )
-        stored = (
-            await self.stores.meta.apply(
-                [
-                    SwitchRevision(
-                        m.spec.name,
-                        resource_id,
-                        revision_id,
-                        at,
-                        who,
-                        values,
-                        lists,
-                        expected_revision_id,
-                        refs,
-                    )
-                ]
-            )
-        )[0]
-        result = Resource(stored.meta, target.data, revision_id)
+        op = SwitchRevision(
+            m.spec.name,
+            resource_id,
+            revision_id,
+            at,
+            who,
+            values,
+            lists,
+            expected_revision_id,
+            refs,
+        )
+        result: EditResult = (await self.stores.meta.apply([op]))[0]
+        if not result.changed:  # a concurrent switch got there first
+            return WriteResult(await self.get(m.spec.name, resource_id), changed=False)
         await self._hook("after", "switch", m.spec.name, resource_id, who, target.data, revision_id)
-        return result
+        return WriteResult(Resource(result.stored.meta, target.data, revision_id))
 
     async def delete(
         self,
@@ -948,8 +1032,10 @@ class ResourceManager:
             digest = await asyncio.to_thread(lambda: hashlib.sha256(content).hexdigest())
         else:
             digest = hashlib.sha256(content).hexdigest()
-        await self.stores.blobs.put(digest, bytes(content))
-        return Binary(digest, len(content), content_type)
+        await self.stores.blobs.put(digest, bytes(content), content_type)
+        # a blob uploaded before keeps the content type of its first upload
+        info = (await self.stores.blobs.stat([digest]))[0]
+        return Binary(digest, len(content), info.content_type if info else content_type)
 
     async def get_blob(self, digest: str) -> bytes:
         content = await self.stores.blobs.get(_blob_digest(digest))
@@ -1014,9 +1100,88 @@ class ResourceManager:
         at: int,
         revision_id: str | None = None,
     ) -> tuple[Any, NewRevision]:
+        obj, payload = self._validated(m, data)
+        ((obj, payload),) = await self._check_blobs(m, [(obj, payload)])
+        return await self._revision(m, obj, payload, status, who, at, revision_id)
+
+    async def _prepare_many(
+        self, m: _Model, items: Sequence[Any], status: RevisionStatus, who: str, at: int
+    ) -> list[tuple[Any, NewRevision]]:
+        """``_prepare`` for a batch: every item's problems, each path prefixed
+        with the item's index (``$[3].price``), and one blob store call."""
+        problems: list[FieldProblem] = []
+
+        def collect(index: int, exc: ValidationFailedError) -> None:
+            problems.extend(
+                FieldProblem(f"$[{index}]{p.path[1:]}", p.message) for p in exc.problems
+            )
+
+        valid: list[tuple[Any, bytes]] = []
+        for index, data in enumerate(items):
+            try:
+                valid.append(self._validated(m, data))
+            except ValidationFailedError as exc:
+                collect(index, exc)
+        if problems:
+            raise ValidationFailedError(m.spec.name, problems)
+        prepared = []
+        for index, (obj, payload) in enumerate(await self._check_blobs(m, valid)):
+            try:
+                prepared.append(await self._revision(m, obj, payload, status, who, at))
+            except ValidationFailedError as exc:
+                collect(index, exc)
+        if problems:
+            raise ValidationFailedError(m.spec.name, problems)
+        return prepared
+
+    def _validated(self, m: _Model, data: Any) -> tuple[Any, bytes]:
         obj, payload = m.codec.validate(data)
         if len(payload) > self.settings.max_payload_bytes:
             raise LimitExceededError("payload size", self.settings.max_payload_bytes, len(payload))
+        return obj, payload
+
+    async def _check_blobs(
+        self, m: _Model, found: list[tuple[Any, bytes]]
+    ) -> list[tuple[Any, bytes]]:
+        """Every Binary must name a stored blob of its size (one store call
+        for the whole write); its content type becomes the store's."""
+        if not m.has_blobs:
+            return found
+        refs = [[*blobs.binaries(obj)] for obj, _ in found]
+        if not any(refs):
+            return found
+        # a malformed digest names no blob: reported as missing, never sent to the store
+        digests = list(dict.fromkeys(b.digest for one in refs for _, b in one))
+        digests = [d for d in digests if _is_digest(d)]
+        infos = (
+            dict(zip(digests, await self.stores.blobs.stat(digests), strict=True))
+            if digests
+            else {}
+        )
+        by_item = [blobs.problems(one, infos) for one in refs]
+        if any(by_item):
+            flat = [
+                FieldProblem(f"$[{i}]{p.path[1:]}" if len(found) > 1 else p.path, p.message)
+                for i, item in enumerate(by_item)
+                for p in item
+            ]
+            raise ValidationFailedError(m.spec.name, flat)
+        out = []
+        for obj, payload in found:
+            new = blobs.stamped(obj, infos)
+            out.append((obj, payload) if new is obj else (new, m.codec.encode(new)))
+        return out
+
+    async def _revision(
+        self,
+        m: _Model,
+        obj: Any,
+        payload: bytes,
+        status: RevisionStatus,
+        who: str,
+        at: int,
+        revision_id: str | None = None,
+    ) -> tuple[Any, NewRevision]:
         if m.spec.validators:
             await self._run_validators(m, obj)
         values, lists = m.extract(obj)
@@ -1152,9 +1317,24 @@ class ResourceManager:
     async def _with_data(self, m: _Model, rows: Sequence[StoredResource]) -> list[Resource[Any]]:
         if not rows:
             return []
+        rows = list(rows)
         payloads: list[bytes | None] = [r.payload for r in rows]
-        missing = [i for i, p in enumerate(payloads) if p is None]
-        if missing:
+        for attempt in range(_REREADS):
+            missing = [i for i, p in enumerate(payloads) if p is None]
+            if missing and attempt:  # a draft edited in place retires its old payload
+                fresh = await self.stores.meta.load(
+                    m.spec.name, [rows[i].meta.resource_id for i in missing]
+                )
+                moved = [
+                    (i, f)
+                    for i, f in zip(missing, fresh, strict=True)
+                    if f is not None and f.data_hash != rows[i].data_hash
+                ]
+                for i, f in moved:
+                    rows[i] = f
+                missing = [i for i, _ in moved]
+            if not missing:
+                break
             keys = [
                 RevisionKey(m.spec.name, rows[i].meta.current_revision_id, rows[i].data_hash)
                 for i in missing

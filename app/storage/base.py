@@ -114,6 +114,7 @@ class ReplaceDraft:
     model: str
     resource_id: str
     revision: NewRevision  # revision_id: the draft being edited
+    expected_data_hash: str | None = None  # the draft's hash the caller read
 
 
 @dataclasses.dataclass(slots=True)
@@ -174,6 +175,17 @@ class AppendResult:
     number: int
     parent_revision_id: str | None
     current_revision_id: str
+    stored: StoredResource
+
+
+@dataclasses.dataclass(slots=True)
+class EditResult:
+    """What an in-place change (a draft edit, a switch) did: ``changed`` is
+    False when the resource already was so; ``previous_hash`` is the data
+    hash of what was current before."""
+
+    changed: bool
+    previous_hash: str
     stored: StoredResource
 
 
@@ -261,11 +273,13 @@ class MetaTransaction(MetaReader):
 
     @abstractmethod
     async def apply(self, ops: Sequence[WriteOp]) -> list[Any]:
-        """Apply ops in order; results per op (AppendResult for appends).
+        """Apply ops in order; results per op (AppendResult for appends,
+        EditResult for draft edits and switches, None for status changes).
 
         Raises:
             NotFoundError: a resource or revision named by an op is missing.
             RevisionConflictError: an expected revision is no longer current.
+            DraftConflictError: a draft's data hash is not the expected one.
             ResourceDeletedError: the op needs a live resource.
             UniqueViolationError: a unique value is taken.
             ValidationFailedError: a required ref target does not exist.
@@ -371,14 +385,28 @@ class RevisionStore(ABC):
         """Release resources."""
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class BlobInfo:
+    """What a blob store knows of a blob besides its content."""
+
+    size: int
+    content_type: str | None
+
+
 class BlobStore(ABC):
     """Binary content addressed by its SHA-256 digest."""
 
     capabilities: Capabilities = Capabilities()
 
     @abstractmethod
-    async def put(self, digest: str, content: bytes) -> None:
-        """Store content under its digest; storing it again is a no-op."""
+    async def put(self, digest: str, content: bytes, content_type: str | None = None) -> None:
+        """Store content under its digest with the content type given at
+        upload; storing it again is a no-op (the first content type stays)."""
+
+    @abstractmethod
+    async def stat(self, digests: Sequence[str]) -> list[BlobInfo | None]:
+        """Size and content type of each digest, None where no blob has it:
+        one call for the digests of a whole write."""
 
     @abstractmethod
     async def get(self, digest: str) -> bytes | None:

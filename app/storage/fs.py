@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from app.errors import StorageError
-from app.storage.base import BlobStore, Capabilities, RevisionKey, RevisionStore
+from app.storage.base import BlobInfo, BlobStore, Capabilities, RevisionKey, RevisionStore
 
 T = TypeVar("T")
 
@@ -31,6 +31,11 @@ def _write_atomic(path: Path, content: bytes) -> None:
         fh.flush()
         os.fsync(fh.fileno())  # durable before any meta commit points at it
     os.replace(tmp, path)
+
+
+def _type_path(blob: Path) -> Path:
+    """Where the content type given at a blob's upload is kept."""
+    return blob.with_name(f"{blob.name}.type")
 
 
 def _read(path: Path) -> bytes | None:
@@ -108,8 +113,28 @@ class FsBlobStore(BlobStore):
             raise StorageError(f"not a sha256 digest: {digest!r}")
         return self.root / digest[:2] / digest[2:]
 
-    async def put(self, digest: str, content: bytes) -> None:
-        await _io(_write_atomic, self._path(digest), content)
+    async def put(self, digest: str, content: bytes, content_type: str | None = None) -> None:
+        path = self._path(digest)
+
+        def run() -> None:
+            if path.exists():
+                return
+            if content_type is not None:  # before the content: a stored blob has its type
+                _write_atomic(_type_path(path), content_type.encode())
+            _write_atomic(path, content)
+
+        await _io(run)
+
+    async def stat(self, digests: Sequence[str]) -> list[BlobInfo | None]:
+        def one(path: Path) -> BlobInfo | None:
+            try:
+                size = path.stat().st_size
+            except FileNotFoundError:
+                return None
+            kind = _read(_type_path(path))
+            return BlobInfo(size, kind.decode() if kind is not None else None)
+
+        return await _io(lambda: [one(self._path(d)) for d in digests])
 
     async def get(self, digest: str) -> bytes | None:
         return await _io(_read, self._path(digest))
@@ -119,7 +144,9 @@ class FsBlobStore(BlobStore):
 
     async def delete(self, digest: str) -> None:
         def run() -> None:
-            with contextlib.suppress(FileNotFoundError):
-                self._path(digest).unlink()
+            path = self._path(digest)
+            for victim in (path, _type_path(path)):
+                with contextlib.suppress(FileNotFoundError):
+                    victim.unlink()
 
         await _io(run)

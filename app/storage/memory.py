@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from app.storage.base import BlobStore, Capabilities, RevisionKey, RevisionStore
+from app.storage.base import BlobInfo, BlobStore, Capabilities, RevisionKey, RevisionStore
 
 _MEMORY = Capabilities(transactions=False, durable=False, shared=False)
 
@@ -32,15 +32,24 @@ class MemoryBlobStore(BlobStore):
 
     def __init__(self) -> None:
         self._items: dict[str, bytes] = {}
+        self._types: dict[str, str | None] = {}
 
-    async def put(self, digest: str, content: bytes) -> None:
+    async def put(self, digest: str, content: bytes, content_type: str | None = None) -> None:
+        self._types.setdefault(digest, content_type)
         self._items.setdefault(digest, content)
 
     async def get(self, digest: str) -> bytes | None:
         return self._items.get(digest)
+
+    async def stat(self, digests: Sequence[str]) -> list[BlobInfo | None]:
+        return [
+            BlobInfo(len(self._items[d]), self._types.get(d)) if d in self._items else None
+            for d in digests
+        ]
 
     async def exists(self, digests: Sequence[str]) -> list[bool]:
         return [d in self._items for d in digests]
 
     async def delete(self, digest: str) -> None:
         self._items.pop(digest, None)
+        self._types.pop(digest, None)

@@ -43,7 +43,7 @@ from botocore.exceptions import (  # type: ignore[import-untyped]
 )
 
 from app.errors import ConfigurationError, StorageError
-from app.storage.base import BlobStore, Capabilities, RevisionKey, RevisionStore
+from app.storage.base import BlobInfo, BlobStore, Capabilities, RevisionKey, RevisionStore
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -57,6 +57,7 @@ _DELETE_CHUNK = 1000  # DeleteObjects takes at most 1000 keys
 _BUCKET_RE = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 _IP_RE = re.compile(r"\d+\.\d+\.\d+\.\d+")
 _SHA256_RE = re.compile(r"[0-9a-f]{64}")
+_DEFAULT_TYPE = "binary/octet-stream"  # what S3 reports for an object stored without one
 _S3_ERRORS = (BotoCoreError, ClientError, aiohttp.ClientError, OSError)
 
 
@@ -350,19 +351,22 @@ class S3Bucket:
         the first failure cancels the rest and is raised as it is."""
         return await _bounded(fn, items, self.location.concurrency)
 
-    async def put(self, key: str, body: bytes) -> None:
+    async def put(self, key: str, body: bytes, content_type: str | None = None) -> None:
         client = await self.client()
+        extra = {"ContentType": content_type} if content_type is not None else {}
         if len(body) >= self.location.multipart_threshold:
-            await self._put_multipart(client, key, body)
+            await self._put_multipart(client, key, body, extra)
             return
         with self._translated("PutObject", key):
-            await client.put_object(Bucket=self.location.bucket, Key=key, Body=body)
+            await client.put_object(Bucket=self.location.bucket, Key=key, Body=body, **extra)
 
-    async def _put_multipart(self, client: Any, key: str, body: bytes) -> None:
+    async def _put_multipart(
+        self, client: Any, key: str, body: bytes, extra: dict[str, str]
+    ) -> None:
         bucket = self.location.bucket
         part_size = max(self.location.part_size, -(-len(body) // _MAX_PARTS))
         with self._translated("CreateMultipartUpload", key):
-            created = await client.create_multipart_upload(Bucket=bucket, Key=key)
+            created = await client.create_multipart_upload(Bucket=bucket, Key=key, **extra)
         upload_id = created["UploadId"]
 
         async def upload(number: int) -> dict[str, Any]:
@@ -405,6 +409,18 @@ class S3Bucket:
             async with answer["Body"] as stream:
                 content: bytes = await stream.read()
                 return content
+
+    async def head(self, key: str) -> tuple[int, str | None] | None:
+        """(size, content type) of an object, None when there is none."""
+        client = await self.client()
+        with self._translated("HeadObject", key):
+            try:
+                found = await client.head_object(Bucket=self.location.bucket, Key=key)
+            except ClientError as exc:
+                if _error_code(exc) in ("NoSuchKey", "404"):
+                    return None
+                raise
+        return found["ContentLength"], found.get("ContentType")
 
     async def exists(self, key: str) -> bool:
         client = await self.client()
@@ -595,8 +611,17 @@ class S3BlobStore(_S3Store, BlobStore):
             raise StorageError(f"not a sha256 digest: {digest!r}")
         return f"{self.location.prefix}blobs/{digest[:2]}/{digest[2:]}"
 
-    async def put(self, digest: str, content: bytes) -> None:
-        await self.bucket.put(self.object_key(digest), content)
+    async def put(self, digest: str, content: bytes, content_type: str | None = None) -> None:
+        if not await self.bucket.exists(self.object_key(digest)):  # the first type stays
+            await self.bucket.put(self.object_key(digest), content, content_type)
+
+    async def stat(self, digests: Sequence[str]) -> list[BlobInfo | None]:
+        found = await self.bucket.map(self.bucket.head, [self.object_key(d) for d in digests])
+        # S3 gives objects stored without a type a default one: that is no type
+        return [
+            None if f is None else BlobInfo(f[0], None if f[1] == _DEFAULT_TYPE else f[1])
+            for f in found
+        ]
 
     async def get(self, digest: str) -> bytes | None:
         return await self.bucket.get(self.object_key(digest))

@@ -115,7 +115,11 @@ def mutation_resolvers(plan: ModelPlan) -> dict[str, Callable[..., Any]]:
         )
 
     async def modify(
-        info: Any, id: str, input: Any, expected_revision_id: str | None = None
+        info: Any,
+        id: str,
+        input: Any,
+        expected_revision_id: str | None = None,
+        expected_data_hash: str | None = None,
     ) -> MutationResult:
         ctx = info.context
         return answer(
@@ -124,6 +128,7 @@ def mutation_resolvers(plan: ModelPlan) -> dict[str, Callable[..., Any]]:
                 id,
                 to_data(input),
                 expected_revision_id=expected_revision_id,
+                expected_data_hash=expected_data_hash,
                 user=ctx.user,
             )
         )
@@ -140,8 +145,7 @@ def mutation_resolvers(plan: ModelPlan) -> dict[str, Callable[..., Any]]:
 
     async def switch(info: Any, id: str, revision_id: str) -> MutationResult:
         ctx = info.context
-        resource = await ctx.manager.switch(model, id, revision_id, user=ctx.user)
-        return MutationResult(Node.of(model, resource), True)
+        return answer(await ctx.manager.switch(model, id, revision_id, user=ctx.user))
 
     async def purge(info: Any, id: str) -> str:
         ctx = info.context
@@ -206,6 +210,7 @@ def mutation_resolvers(plan: ModelPlan) -> dict[str, Callable[..., Any]]:
                 "id": (ID, required),
                 "input": (Input, required),
                 "expected_revision_id": (ID | None, None),
+                "expected_data_hash": (str | None, None),
             },
             Result,
         ),

@@ -113,6 +113,35 @@ async def test_drafts_modify_in_place_until_stable(client: GraphQLClient) -> Non
     assert refused["extensions"]["code"] == "CONFLICT"
 
 
+async def test_modify_with_expected_data_hash_refuses_a_stale_read(client: GraphQLClient) -> None:
+    made = await client.data(
+        """mutation { createUser(input: {email: "h@x.org", name: "Draft"}, status: DRAFT) { node {
+             id meta { dataHash } revision { dataHash } } } }"""
+    )
+    created = made["createUser"]["node"]
+    read = created["meta"]["dataHash"]
+    assert read == created["revision"]["dataHash"]
+    modify = """mutation($id: ID!, $i: UserInput!, $h: String) {
+      modifyUser(id: $id, input: $i, expectedDataHash: $h) { node { name meta { dataHash } } } }"""
+    first = await client.data(
+        modify, {"id": created["id"], "i": {"email": "h@x.org", "name": "A"}, "h": read}
+    )
+    now = first["modifyUser"]["node"]["meta"]["dataHash"]
+    assert first["modifyUser"]["node"]["name"] == "A" and now != read
+    stale = await client.error(
+        modify, {"id": created["id"], "i": {"email": "h@x.org", "name": "B"}, "h": read}
+    )
+    assert stale["extensions"] == {
+        "code": "CONFLICT",
+        "resourceId": created["id"],
+        "expected": read,
+        "actual": now,
+    }
+    assert "modified meanwhile" in stale["message"]
+    name = await client.data("query($id: ID!) { user(id: $id) { name } }", {"id": created["id"]})
+    assert name["user"]["name"] == "A"
+
+
 async def test_delete_restore_switch_purge(client: GraphQLClient) -> None:
     user = await _user(client)
     uid = user["id"]

@@ -7,7 +7,17 @@ import pytest
 from app import Event
 from tests.models import Doc
 
-ACTIONS = ["create", "update", "patch", "modify", "delete", "restore", "switch", "purge"]
+ACTIONS = [
+    "create",
+    "update",
+    "patch",
+    "modify",
+    "set_status",
+    "delete",
+    "restore",
+    "switch",
+    "purge",
+]
 
 
 class Refused(Exception):
@@ -28,6 +38,7 @@ def perform(manager, action, rid, first_revision):
         "update": lambda: manager.update("doc", rid, Doc("v3")),
         "patch": lambda: manager.patch("doc", rid, [{"op": "add", "path": "/body", "value": "b"}]),
         "modify": lambda: manager.modify("doc", rid, Doc("v2 edited")),
+        "set_status": lambda: manager.set_status("doc", rid),
         "delete": lambda: manager.delete("doc", rid),
         "restore": lambda: manager.restore("doc", rid),
         "switch": lambda: manager.switch("doc", rid, first_revision),

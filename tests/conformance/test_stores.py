@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from app.storage.base import BlobStore, RevisionKey, RevisionStore
+from app.storage.base import BlobInfo, BlobStore, RevisionKey, RevisionStore
 from app.storage.cache import CachedRevisionStore
 from app.storage.fs import FsBlobStore, FsRevisionStore
 from app.storage.memory import MemoryBlobStore, MemoryRevisionStore
@@ -71,3 +71,19 @@ async def test_blobs_are_content_addressed(blobs):
     await blobs.delete(digest)
     await blobs.delete(digest)
     assert await blobs.get(digest) is None
+
+
+async def test_blob_stat_gives_size_and_the_first_content_type(blobs):
+    content = b"typed content"
+    digest = hashlib.sha256(content).hexdigest()
+    other = hashlib.sha256(b"untyped").hexdigest()
+    await blobs.put(digest, content, "text/plain")
+    await blobs.put(digest, content, "image/png")  # stored already: the first type stays
+    await blobs.put(other, b"untyped")
+    assert await blobs.stat([other, "f" * 64, digest]) == [
+        BlobInfo(7, None),
+        None,
+        BlobInfo(len(content), "text/plain"),
+    ]
+    await blobs.delete(digest)
+    assert await blobs.stat([digest]) == [None]

@@ -19,7 +19,7 @@ import httpx
 import pytest
 
 from app.errors import ConfigurationError, StorageError
-from app.storage.base import RevisionKey
+from app.storage.base import BlobInfo, RevisionKey
 from app.storage.s3 import MiB, S3BlobStore, S3Location, S3RevisionStore
 from tests.s3_server import FAKE_SECRET, FaultProxy, MotoServer, ProxiedRequest
 
@@ -195,6 +195,11 @@ async def test_blobs_round_trip_exists_and_delete(blobs: S3BlobStore) -> None:
     await blobs.put(digest, content)
     assert await blobs.get(digest) == content
     assert await blobs.exists([digest, missing, digest]) == [True, False, True]
+    assert await blobs.stat([missing, digest]) == [None, BlobInfo(len(content), None)]
+    typed, typed_content = blob(b"typed")
+    await blobs.put(typed, typed_content, "text/plain")
+    await blobs.put(typed, typed_content, "image/png")  # stored already: the first type stays
+    assert await blobs.stat([typed]) == [BlobInfo(5, "text/plain")]
     await blobs.delete(digest)
     await blobs.delete(missing)
     assert await blobs.exists([digest]) == [False]
@@ -207,8 +212,9 @@ async def test_large_blob_is_uploaded_in_parts(
 ) -> None:
     store = await opened(S3BlobStore, in_parts(location, proxy))
     digest, content = blob(os.urandom(11 * MiB))
-    await store.put(digest, content)
+    await store.put(digest, content, "video/mp4")
     assert await store.get(digest) == content
+    assert await store.stat([digest]) == [BlobInfo(11 * MiB, "video/mp4")]
     client = await store.bucket.client()
     head = await client.head_object(Bucket=BUCKET, Key=store.object_key(digest))
     assert head["ETag"].strip('"').endswith("-3")  # S3's mark of a 3-part upload

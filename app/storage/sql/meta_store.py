@@ -22,6 +22,7 @@ from app.records import Referrer, RevisionInfo
 from app.resources.compat import describe
 from app.resources.spec import ResourceSpec
 from app.storage.base import (
+    BlobInfo,
     BlobStore,
     Capabilities,
     CompiledSearch,
@@ -491,9 +492,14 @@ class SqlBlobStore(BlobStore):
     def __init__(self, meta: SqlMetaStore) -> None:
         self.meta = meta
 
-    async def put(self, digest: str, content: bytes) -> None:
+    async def put(self, digest: str, content: bytes, content_type: str | None = None) -> None:
         st = self.meta.st
-        row = {"digest": _digest(digest), "size": len(content), "content": content}
+        row = {
+            "digest": _digest(digest),
+            "size": len(content),
+            "content": content,
+            "content_type": content_type,
+        }
 
         def run(db: Db) -> None:
             if not db.rows(st.blob_digests(1), {"i0": digest}):
@@ -525,6 +531,22 @@ class SqlBlobStore(BlobStore):
 
         found = await self.meta._read(run)
         return [d in found for d in wanted]
+
+    async def stat(self, digests: Sequence[str]) -> list[BlobInfo | None]:
+        st = self.meta.st
+        wanted = [_digest(d) for d in digests]
+
+        def run(db: Db) -> dict[str, BlobInfo]:
+            found: dict[str, BlobInfo] = {}
+            for start in range(0, len(wanted), ops.CHUNK):
+                chunk = wanted[start : start + ops.CHUNK]
+                params = {f"i{k}": v for k, v in enumerate(chunk)}
+                for digest, size, kind in db.rows(st.blob_infos(len(chunk)), params):
+                    found[digest] = BlobInfo(size, kind)
+            return found
+
+        found = await self.meta._read(run)
+        return [found.get(d) for d in wanted]
 
     async def delete(self, digest: str) -> None:
         stmt = self.meta.st.delete_blob()

@@ -13,6 +13,7 @@ from typing import Any
 
 from app.errors import (
     ConflictError,
+    DraftConflictError,
     FieldProblem,
     NotFoundError,
     ResourceDeletedError,
@@ -24,6 +25,7 @@ from app.resources.indexing import from_db
 from app.storage.base import (
     AppendResult,
     AppendRevision,
+    EditResult,
     InsertResource,
     MarkDeleted,
     NewRevision,
@@ -84,6 +86,7 @@ class RowReader:
             is_deleted=bool(row[9]),
             schema_version=row[10],
             indexed=indexed,
+            data_hash=row[2],
         )
         return StoredResource(meta, row[2], row[self.payload_at] if with_payload else None)
 
@@ -345,7 +348,7 @@ def append_revision(db: Db, st: Statements, op: AppendRevision) -> AppendResult:
     return AppendResult(True, number, current, rev.revision_id, written)
 
 
-def replace_draft(db: Db, st: Statements, op: ReplaceDraft) -> StoredResource:
+def replace_draft(db: Db, st: Statements, op: ReplaceDraft) -> EditResult:
     rev = op.revision
     cur = _current(db, st, op.model, op.resource_id)
     current = cur["current_revision_id"]
@@ -360,6 +363,12 @@ def replace_draft(db: Db, st: Statements, op: ReplaceDraft) -> StoredResource:
             resource_id=op.resource_id,
             revision_id=current,
         )
+    previous = cur["current_hash"]
+    # compared under the row lock: of two edits based on one hash, one wins
+    if op.expected_data_hash is not None and op.expected_data_hash != previous:
+        raise DraftConflictError(op.resource_id, op.expected_data_hash, previous)
+    if previous == rev.data_hash:
+        return EditResult(False, previous, written_record(st, op.model, cur))
     check_refs(db, st, op.model, rev.refs)
     payload = rev.payload if st.inline else None
     db.run(
@@ -380,25 +389,38 @@ def replace_draft(db: Db, st: Statements, op: ReplaceDraft) -> StoredResource:
         },
     )
     _write_lists(db, st, op.model, op.resource_id, rev.lists, replace=True)
-    return written
+    return EditResult(True, previous, written)
 
 
-def set_status(db: Db, st: Statements, op: SetStatus) -> None:
+def set_status(db: Db, st: Statements, op: SetStatus) -> bool:
+    """Whether the status changed (a concurrent call may have changed it first)."""
+    cur = _current(db, st, op.model, op.resource_id)  # locks the resource first
+    target = revision(db, st, op.model, op.resource_id, op.revision_id, False)
+    if target is None:
+        raise NotFoundError(
+            f"{op.model} {op.resource_id!r} has no revision {op.revision_id!r}",
+            resource_id=op.resource_id,
+            revision_id=op.revision_id,
+        )
+    if target.info.status == op.status:
+        return False
     db.run(st.set_revision_status(), {"rid": op.revision_id, "status": op.status})
-    cur = _current(db, st, op.model, op.resource_id)
     changes: dict[str, Any] = {"updated_at": op.at, "updated_by": op.by}
     if cur["current_revision_id"] == op.revision_id:
         changes["status"] = op.status
     _set_meta(db, st, op.model, cur, changes)
+    return True
 
 
-def switch_revision(db: Db, st: Statements, op: SwitchRevision) -> StoredResource:
+def switch_revision(db: Db, st: Statements, op: SwitchRevision) -> EditResult:
     cur = _current(db, st, op.model, op.resource_id)
     current = cur["current_revision_id"]
     if cur["deleted"]:
         raise ResourceDeletedError(op.model, op.resource_id, "switching its revision")
     if op.expected_revision_id is not None and op.expected_revision_id != current:
         raise RevisionConflictError(op.resource_id, op.expected_revision_id, current)
+    if current == op.revision_id:  # already current: nothing to do
+        return EditResult(False, cur["current_hash"], written_record(st, op.model, cur))
     target = revision(db, st, op.model, op.resource_id, op.revision_id, st.inline)
     if target is None:
         raise NotFoundError(
@@ -424,7 +446,7 @@ def switch_revision(db: Db, st: Statements, op: SwitchRevision) -> StoredResourc
         },
     )
     _write_lists(db, st, op.model, op.resource_id, op.lists, replace=True)
-    return written
+    return EditResult(True, cur["current_hash"], written)
 
 
 def mark_deleted(db: Db, st: Statements, op: MarkDeleted) -> StoredResource:

@@ -23,7 +23,7 @@ from typing import Any
 
 import msgspec
 
-from app.storage.base import AppendResult, StoredResource, WriteOp
+from app.storage.base import AppendResult, EditResult, StoredResource, WriteOp
 
 COUNT_BYTES = 8
 # What a cached record costs besides its payload and indexed text, measured
@@ -172,7 +172,7 @@ class RecordCache:
                 self._drop((op.model, op.resource_id))
             return
         for op, result in zip(write_ops, results, strict=True):
-            record = result.stored if isinstance(result, AppendResult) else result
+            record = result.stored if isinstance(result, AppendResult | EditResult) else result
             if not isinstance(record, StoredResource):  # a purge, a status change
                 self._drop((op.model, op.resource_id))
                 continue

@@ -223,6 +223,15 @@ class Statements:
                 digest=sa.bindparam("digest"),
                 size=sa.bindparam("size"),
                 content=sa.bindparam("content"),
+                content_type=sa.bindparam("content_type"),
+            ),
+        )
+
+    def blob_infos(self, n: int) -> Compiled:
+        return self.compiled(
+            ("blob_infos", n),
+            lambda: sa.select(blobs.c.digest, blobs.c.size, blobs.c.content_type).where(
+                blobs.c.digest.in_(params(f"i{k}" for k in range(n)))
             ),
         )
 

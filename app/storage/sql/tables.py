@@ -57,6 +57,7 @@ blobs = sa.Table(
     sa.Column("digest", sa.String(64), primary_key=True),
     sa.Column("size", sa.BigInteger, nullable=False),
     sa.Column("content", sa.LargeBinary, nullable=False),
+    sa.Column("content_type", sa.Text, nullable=True),
 )
 
 META_COLUMNS = (

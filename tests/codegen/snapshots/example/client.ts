@@ -288,6 +288,7 @@ export const meta: $.SchemaMeta = {
           id: "ID!",
           input: "UserInput!",
           expectedRevisionId: "ID",
+          expectedDataHash: "String",
         },
       ],
       deleteUser: [
@@ -355,6 +356,7 @@ export const meta: $.SchemaMeta = {
           id: "ID!",
           input: "PostInput!",
           expectedRevisionId: "ID",
+          expectedDataHash: "String",
         },
       ],
       deletePost: [
@@ -422,6 +424,7 @@ export const meta: $.SchemaMeta = {
           id: "ID!",
           input: "CommentInput!",
           expectedRevisionId: "ID",
+          expectedDataHash: "String",
         },
       ],
       deleteComment: [
@@ -575,6 +578,7 @@ export const meta: $.SchemaMeta = {
       isDeleted: "Boolean!",
       currentRevisionId: "ID!",
       schemaVersion: "Int!",
+      dataHash: "String!",
     },
     RevisionConnection: {
       edges: "[RevisionEdge!]!",

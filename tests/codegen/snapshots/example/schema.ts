@@ -415,6 +415,7 @@ export interface MutationModifyUserArgs {
   id: string;
   input: UserInput;
   expectedRevisionId?: string | null;
+  expectedDataHash?: string | null;
 }
 
 /** Arguments of `Mutation.deleteUser`. */
@@ -482,6 +483,7 @@ export interface MutationModifyPostArgs {
   id: string;
   input: PostInput;
   expectedRevisionId?: string | null;
+  expectedDataHash?: string | null;
 }
 
 /** Arguments of `Mutation.deletePost`. */
@@ -549,6 +551,7 @@ export interface MutationModifyCommentArgs {
   id: string;
   input: CommentInput;
   expectedRevisionId?: string | null;
+  expectedDataHash?: string | null;
 }
 
 /** Arguments of `Mutation.deleteComment`. */
@@ -802,6 +805,10 @@ export interface ResourceMeta {
   isDeleted: boolean;
   currentRevisionId: string;
   schemaVersion: number;
+  /**
+   * Hash of the current data, read with it: the expectedDataHash of a modify based on this read.
+   */
+  dataHash: string;
 }
 
 /** What to select on `ResourceMeta`; naming no field selects the default. */
@@ -816,6 +823,10 @@ export interface ResourceMetaSelection {
   isDeleted?: boolean;
   currentRevisionId?: boolean;
   schemaVersion?: boolean;
+  /**
+   * Hash of the current data, read with it: the expectedDataHash of a modify based on this read.
+   */
+  dataHash?: boolean;
 }
 
 /** Revisions of a resource, newest first. */

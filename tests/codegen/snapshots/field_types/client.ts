@@ -1223,6 +1223,7 @@ export const meta: $.SchemaMeta = {
           id: "ID!",
           input: "DocInput!",
           expectedRevisionId: "ID",
+          expectedDataHash: "String",
         },
       ],
       deleteDoc: ["DocResult!", { id: "ID!" }],
@@ -1284,6 +1285,7 @@ export const meta: $.SchemaMeta = {
           id: "ID!",
           input: "EverythingInput!",
           expectedRevisionId: "ID",
+          expectedDataHash: "String",
         },
       ],
       deleteEverything: [
@@ -1351,6 +1353,7 @@ export const meta: $.SchemaMeta = {
           id: "ID!",
           input: "ArticleInput!",
           expectedRevisionId: "ID",
+          expectedDataHash: "String",
         },
       ],
       deleteArticle: [
@@ -1418,6 +1421,7 @@ export const meta: $.SchemaMeta = {
           id: "ID!",
           input: "UserInput!",
           expectedRevisionId: "ID",
+          expectedDataHash: "String",
         },
       ],
       deleteUser: [
@@ -1485,6 +1489,7 @@ export const meta: $.SchemaMeta = {
           id: "ID!",
           input: "SeatInput!",
           expectedRevisionId: "ID",
+          expectedDataHash: "String",
         },
       ],
       deleteSeat: [
@@ -1552,6 +1557,7 @@ export const meta: $.SchemaMeta = {
           id: "ID!",
           input: "OwnerInput!",
           expectedRevisionId: "ID",
+          expectedDataHash: "String",
         },
       ],
       deleteOwner: [
@@ -1619,6 +1625,7 @@ export const meta: $.SchemaMeta = {
           id: "ID!",
           input: "PetInput!",
           expectedRevisionId: "ID",
+          expectedDataHash: "String",
         },
       ],
       deletePet: ["PetResult!", { id: "ID!" }],
@@ -1680,6 +1687,7 @@ export const meta: $.SchemaMeta = {
           id: "ID!",
           input: "ToyInput!",
           expectedRevisionId: "ID",
+          expectedDataHash: "String",
         },
       ],
       deleteToy: ["ToyResult!", { id: "ID!" }],
@@ -1741,6 +1749,7 @@ export const meta: $.SchemaMeta = {
           id: "ID!",
           input: "ClubInput!",
           expectedRevisionId: "ID",
+          expectedDataHash: "String",
         },
       ],
       deleteClub: [
@@ -1808,6 +1817,7 @@ export const meta: $.SchemaMeta = {
           id: "ID!",
           input: "VetInput!",
           expectedRevisionId: "ID",
+          expectedDataHash: "String",
         },
       ],
       deleteVet: ["VetResult!", { id: "ID!" }],
@@ -1869,6 +1879,7 @@ export const meta: $.SchemaMeta = {
           id: "ID!",
           input: "MemoInput!",
           expectedRevisionId: "ID",
+          expectedDataHash: "String",
         },
       ],
       deleteMemo: [
@@ -1936,6 +1947,7 @@ export const meta: $.SchemaMeta = {
           id: "ID!",
           input: "CollarInput!",
           expectedRevisionId: "ID",
+          expectedDataHash: "String",
         },
       ],
       deleteCollar: [
@@ -2003,6 +2015,7 @@ export const meta: $.SchemaMeta = {
           id: "ID!",
           input: "SnapshotInput!",
           expectedRevisionId: "ID",
+          expectedDataHash: "String",
         },
       ],
       deleteSnapshot: [
@@ -2070,6 +2083,7 @@ export const meta: $.SchemaMeta = {
           id: "ID!",
           input: "PingInput!",
           expectedRevisionId: "ID",
+          expectedDataHash: "String",
         },
       ],
       deletePing: [
@@ -2137,6 +2151,7 @@ export const meta: $.SchemaMeta = {
           id: "ID!",
           input: "PongInput!",
           expectedRevisionId: "ID",
+          expectedDataHash: "String",
         },
       ],
       deletePong: [
@@ -2204,6 +2219,7 @@ export const meta: $.SchemaMeta = {
           id: "ID!",
           input: "BookingInput!",
           expectedRevisionId: "ID",
+          expectedDataHash: "String",
         },
       ],
       deleteBooking: [
@@ -2788,6 +2804,7 @@ export const meta: $.SchemaMeta = {
       isDeleted: "Boolean!",
       currentRevisionId: "ID!",
       schemaVersion: "Int!",
+      dataHash: "String!",
     },
     RevisionConnection: {
       edges: "[RevisionEdge!]!",

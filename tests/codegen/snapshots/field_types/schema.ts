@@ -1629,6 +1629,7 @@ export interface MutationModifyDocArgs {
   id: string;
   input: DocInput;
   expectedRevisionId?: string | null;
+  expectedDataHash?: string | null;
 }
 
 /** Arguments of `Mutation.deleteDoc`. */
@@ -1696,6 +1697,7 @@ export interface MutationModifyEverythingArgs {
   id: string;
   input: EverythingInput;
   expectedRevisionId?: string | null;
+  expectedDataHash?: string | null;
 }
 
 /** Arguments of `Mutation.deleteEverything`. */
@@ -1763,6 +1765,7 @@ export interface MutationModifyArticleArgs {
   id: string;
   input: ArticleInput;
   expectedRevisionId?: string | null;
+  expectedDataHash?: string | null;
 }
 
 /** Arguments of `Mutation.deleteArticle`. */
@@ -1830,6 +1833,7 @@ export interface MutationModifyUserArgs {
   id: string;
   input: UserInput;
   expectedRevisionId?: string | null;
+  expectedDataHash?: string | null;
 }
 
 /** Arguments of `Mutation.deleteUser`. */
@@ -1897,6 +1901,7 @@ export interface MutationModifySeatArgs {
   id: string;
   input: SeatInput;
   expectedRevisionId?: string | null;
+  expectedDataHash?: string | null;
 }
 
 /** Arguments of `Mutation.deleteSeat`. */
@@ -1964,6 +1969,7 @@ export interface MutationModifyOwnerArgs {
   id: string;
   input: OwnerInput;
   expectedRevisionId?: string | null;
+  expectedDataHash?: string | null;
 }
 
 /** Arguments of `Mutation.deleteOwner`. */
@@ -2031,6 +2037,7 @@ export interface MutationModifyPetArgs {
   id: string;
   input: PetInput;
   expectedRevisionId?: string | null;
+  expectedDataHash?: string | null;
 }
 
 /** Arguments of `Mutation.deletePet`. */
@@ -2098,6 +2105,7 @@ export interface MutationModifyToyArgs {
   id: string;
   input: ToyInput;
   expectedRevisionId?: string | null;
+  expectedDataHash?: string | null;
 }
 
 /** Arguments of `Mutation.deleteToy`. */
@@ -2165,6 +2173,7 @@ export interface MutationModifyClubArgs {
   id: string;
   input: ClubInput;
   expectedRevisionId?: string | null;
+  expectedDataHash?: string | null;
 }
 
 /** Arguments of `Mutation.deleteClub`. */
@@ -2232,6 +2241,7 @@ export interface MutationModifyVetArgs {
   id: string;
   input: VetInput;
   expectedRevisionId?: string | null;
+  expectedDataHash?: string | null;
 }
 
 /** Arguments of `Mutation.deleteVet`. */
@@ -2299,6 +2309,7 @@ export interface MutationModifyMemoArgs {
   id: string;
   input: MemoInput;
   expectedRevisionId?: string | null;
+  expectedDataHash?: string | null;
 }
 
 /** Arguments of `Mutation.deleteMemo`. */
@@ -2366,6 +2377,7 @@ export interface MutationModifyCollarArgs {
   id: string;
   input: CollarInput;
   expectedRevisionId?: string | null;
+  expectedDataHash?: string | null;
 }
 
 /** Arguments of `Mutation.deleteCollar`. */
@@ -2433,6 +2445,7 @@ export interface MutationModifySnapshotArgs {
   id: string;
   input: SnapshotInput;
   expectedRevisionId?: string | null;
+  expectedDataHash?: string | null;
 }
 
 /** Arguments of `Mutation.deleteSnapshot`. */
@@ -2500,6 +2513,7 @@ export interface MutationModifyPingArgs {
   id: string;
   input: PingInput;
   expectedRevisionId?: string | null;
+  expectedDataHash?: string | null;
 }
 
 /** Arguments of `Mutation.deletePing`. */
@@ -2567,6 +2581,7 @@ export interface MutationModifyPongArgs {
   id: string;
   input: PongInput;
   expectedRevisionId?: string | null;
+  expectedDataHash?: string | null;
 }
 
 /** Arguments of `Mutation.deletePong`. */
@@ -2634,6 +2649,7 @@ export interface MutationModifyBookingArgs {
   id: string;
   input: BookingInput;
   expectedRevisionId?: string | null;
+  expectedDataHash?: string | null;
 }
 
 /** Arguments of `Mutation.deleteBooking`. */
@@ -3517,6 +3533,10 @@ export interface ResourceMeta {
   isDeleted: boolean;
   currentRevisionId: string;
   schemaVersion: number;
+  /**
+   * Hash of the current data, read with it: the expectedDataHash of a modify based on this read.
+   */
+  dataHash: string;
 }
 
 /** What to select on `ResourceMeta`; naming no field selects the default. */
@@ -3531,6 +3551,10 @@ export interface ResourceMetaSelection {
   isDeleted?: boolean;
   currentRevisionId?: boolean;
   schemaVersion?: boolean;
+  /**
+   * Hash of the current data, read with it: the expectedDataHash of a modify based on this read.
+   */
+  dataHash?: boolean;
 }
 
 /** Revisions of a resource, newest first. */

@@ -177,6 +177,7 @@ export const meta: $.SchemaMeta = {
           id: "ID!",
           input: "GalleryInput!",
           expectedRevisionId: "ID",
+          expectedDataHash: "String",
         },
       ],
       deleteGallery: [
@@ -247,6 +248,7 @@ export const meta: $.SchemaMeta = {
       isDeleted: "Boolean!",
       currentRevisionId: "ID!",
       schemaVersion: "Int!",
+      dataHash: "String!",
     },
     RevisionConnection: {
       edges: "[RevisionEdge!]!",

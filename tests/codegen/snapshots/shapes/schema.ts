@@ -367,6 +367,7 @@ export interface MutationModifyGalleryArgs {
   id: string;
   input: GalleryInput;
   expectedRevisionId?: string | null;
+  expectedDataHash?: string | null;
 }
 
 /** Arguments of `Mutation.deleteGallery`. */
@@ -480,6 +481,10 @@ export interface ResourceMeta {
   isDeleted: boolean;
   currentRevisionId: string;
   schemaVersion: number;
+  /**
+   * Hash of the current data, read with it: the expectedDataHash of a modify based on this read.
+   */
+  dataHash: string;
 }
 
 /** What to select on `ResourceMeta`; naming no field selects the default. */
@@ -494,6 +499,10 @@ export interface ResourceMetaSelection {
   isDeleted?: boolean;
   currentRevisionId?: boolean;
   schemaVersion?: boolean;
+  /**
+   * Hash of the current data, read with it: the expectedDataHash of a modify based on this read.
+   */
+  dataHash?: boolean;
 }
 
 /** Revisions of a resource, newest first. */
