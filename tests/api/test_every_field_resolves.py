@@ -113,13 +113,24 @@ class Mutations:
         draft = await self.run(f"create{t}", "input: $i, status: DRAFT", {"i": make(1)})
         draft_id = draft["node"]["id"]
         modified = {**make(1), **change}
-        await self.run(f"modify{t}", "id: $id, input: $i", {"id": draft_id, "i": modified})
+        edited = await self.run(f"modify{t}", "id: $id, input: $i", {"id": draft_id, "i": modified})
+        assert edited["changed"] is True
+        again = await self.run(f"modify{t}", "id: $id, input: $i", {"id": draft_id, "i": modified})
+        assert again["changed"] is False and again["node"]["meta"] == edited["node"]["meta"]
         stable = await self.run(f"set{t}Status", "id: $id, status: STABLE", {"id": draft_id})
         assert stable["changed"] is True and stable["node"]["revision"]["status"] == "STABLE"
+        still = await self.run(f"set{t}Status", "id: $id, status: STABLE", {"id": draft_id})
+        assert still["changed"] is False and still["node"]["meta"] == stable["node"]["meta"]
         switched = await self.run(
             f"switch{t}Revision", "id: $id, revisionId: $r", {"id": rid, "r": first_revision}
         )
+        assert switched["changed"] is True
         assert switched["node"]["revision"]["revisionId"] == first_revision
+        same_place = await self.run(
+            f"switch{t}Revision", "id: $id, revisionId: $r", {"id": rid, "r": first_revision}
+        )
+        assert same_place["changed"] is False
+        assert same_place["node"]["meta"] == switched["node"]["meta"]
         deleted = await self.run(f"delete{t}", "id: $id", {"id": rid})
         assert deleted["node"]["meta"]["isDeleted"] is True
         restored = await self.run(f"restore{t}", "id: $id", {"id": rid})
