@@ -316,33 +316,21 @@ def _run_workers(
     tmp_path: Path, data_dir: Path, revisions: str, mode: str, cycles: int, ids: list[str]
 ) -> list[list[str]]:
     """Start two workers, release them together, return each one's output lines."""
-    children = []
-    try:
-        for tag in ("p1", "p2"):
-            children.append(
-                Child(
-                    "counter_worker",
-                    str(data_dir),
-                    revisions,
-                    mode,
-                    tag,
-                    str(cycles),
-                    ",".join(ids),
-                    cwd=tmp_path,
-                    stdin=True,
-                )
-            )
-        for child in children:
-            child.wait_for("READY", timeout=120)
-        for child in children:
-            child.send("go\n")
-        outputs = [child.finish(timeout=60) for child in children]
-    finally:
-        for child in children:
-            child.close()
-    for lines in outputs:
-        assert lines[-1].startswith("END"), lines[-3:]
-    return outputs
+
+    def start(tag: str) -> Child:
+        return Child(
+            "counter_worker",
+            str(data_dir),
+            revisions,
+            mode,
+            tag,
+            str(cycles),
+            ",".join(ids),
+            cwd=tmp_path,
+            stdin=True,
+        )
+
+    return harness.run_in_step(start)
 
 
 def _acks(lines: list[str]) -> list[tuple[str, str, str]]:

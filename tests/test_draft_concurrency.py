@@ -50,32 +50,19 @@ def _as_json(settings: Settings) -> str:
 
 
 def _run(tmp_path: Path, settings: Settings, mode: str, cycles: int, rid: str) -> list[list[str]]:
-    children = []
-    try:
-        for tag in ("p1", "p2"):
-            children.append(
-                Child(
-                    "draft_worker",
-                    _as_json(settings),
-                    mode,
-                    tag,
-                    str(cycles),
-                    rid,
-                    cwd=tmp_path,
-                    stdin=True,
-                )
-            )
-        for child in children:
-            child.wait_for("READY", timeout=60)
-        for child in children:
-            child.send("go\n")
-        outputs = [child.finish(timeout=120) for child in children]
-    finally:
-        for child in children:
-            child.close()
-    for lines in outputs:
-        assert lines[-1].startswith("END"), lines[-3:]
-    return outputs
+    def start(tag: str) -> Child:
+        return Child(
+            "draft_worker",
+            _as_json(settings),
+            mode,
+            tag,
+            str(cycles),
+            rid,
+            cwd=tmp_path,
+            stdin=True,
+        )
+
+    return harness.run_in_step(start)
 
 
 async def _open(settings: Settings) -> Any:
@@ -105,7 +92,7 @@ async def test_two_processes_modify_with_data_hash_lose_no_increment(
 
 
 @pytest.mark.slow
-async def test_two_processes_plain_modifies_all_apply_and_leave_one_payload(
+async def test_two_processes_plain_modifies_all_apply_and_keep_the_current_payload(
     tmp_path: Path, chosen: Settings
 ) -> None:
     m = await _open(chosen)
@@ -121,11 +108,17 @@ async def test_two_processes_plain_modifies_all_apply_and_leave_one_payload(
         current = await m.get("counter", made.id)
         assert current.data.note in last  # the last writer's edit stays
         info = await m.get_revision_info("counter", made.id, made.revision_id)
-        stored = {
-            key.data_hash
+        keys = [
+            key
             async for key, _ in m.stores.revisions.list_keys()
             if key.revision_id == made.revision_id
-        }
-        assert stored <= {info.data_hash}, "a payload of an earlier edit was left behind"
+        ]
+        if not m.stores.meta.capabilities.inline_payloads:
+            assert info.data_hash in {key.data_hash for key in keys}  # the current one is kept
+        # an earlier edit's payload may be left behind by a race (a writer puts
+        # its payload again after its commit, in case a retire removed it), but
+        # only as an orphan: no revision names it, so collect_orphans removes it
+        known = await m.stores.meta.known_payloads(keys)
+        assert {key.data_hash for key in known} <= {info.data_hash}
     finally:
         await m.close()

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import ModuleType
 
@@ -138,3 +139,25 @@ class Child:
                         stream.close()
             if not self._stderr.closed:
                 self._stderr.close()
+
+
+def run_in_step(
+    start: Callable[[str], Child], tags: Sequence[str] = ("p1", "p2")
+) -> list[list[str]]:
+    """Start one child per tag (``start(tag)``), wait until each says READY,
+    release them together, and return each one's output lines (ending in END)."""
+    children: list[Child] = []
+    try:
+        for tag in tags:
+            children.append(start(tag))
+        for child in children:
+            child.wait_for("READY", timeout=120)
+        for child in children:
+            child.send("go\n")
+        outputs = [child.finish(timeout=120) for child in children]
+    finally:
+        for child in children:
+            child.close()
+    for lines in outputs:
+        assert lines[-1].startswith("END"), lines[-3:]
+    return outputs
