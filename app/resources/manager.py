@@ -1053,20 +1053,22 @@ class ResourceManager:
 
     # -- maintenance ---------------------------------------------------------
     async def collect_orphans(
-        self, *, grace_seconds: float = 3600.0, dry_run: bool = False
+        self, *, grace_seconds: float = 3600.0, dry_run: bool = False, now: float | None = None
     ) -> OrphanReport:
         """Delete revision payloads no revision points at: those of writes that
         failed or crashed between the payload write and the meta commit, of
         drafts modified in place, of purges cut short. Safe while writers run:
         a payload younger than ``grace_seconds`` is never touched (its meta
         may be about to commit), and each candidate is checked against the
-        meta store just before the delete. Blobs are not collected.
+        meta store just before the delete. Blobs are not collected. ``now``
+        (seconds since the epoch) is the moment ages are taken at, the clock's
+        by default.
         """
         if grace_seconds < 0:
             raise BadRequestError("the grace period cannot be negative")
         # S3 reports modification times in whole seconds (rounded down): a
         # payload written 0.1 s ago can look 1 s old, so a second more
-        cutoff = time.time() - grace_seconds - MTIME_RESOLUTION
+        cutoff = (time.time() if now is None else now) - grace_seconds - MTIME_RESOLUTION
         report = OrphanReport()
         candidates: list[RevisionKey] = []
         async for key, modified in self.stores.revisions.list_keys():
